@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"fmt"
+)
+
+// Network is a ShuffleNet V1 ready to run: its weights in the runtime
+// layout and every activation buffer, allocated once by New. Forward
+// allocates nothing. A Network is not safe for concurrent use; Clone gives
+// another one that shares the (read-only) weights.
+type Network struct {
+	arch       Architecture
+	stem       conv3x3
+	stages     [3][]unit
+	classifier classifier
+	buf        buffers
+}
+
+// unit is one ShuffleNet unit: compress (1x1 group conv + ReLU, written
+// already shuffled), spatial (3x3, carries the stride), expand (1x1 group
+// conv), then either the residual add or the concat with an average-pooled
+// shortcut, and a ReLU.
+type unit struct {
+	shape                     UnitShape
+	compress, expand          pointwise
+	spatial                   conv3x3
+	poolPlanes, mainPlanesOff int // stride 2: where each half of the concat starts, in planes
+}
+
+// classifier is the final Linear layer.
+type classifier struct {
+	in, out int
+	weight  []float32 // [out][in]
+	bias    []float32
+}
+
+// buffers are the activations, sized for the largest layer.
+type buffers struct {
+	input      int       // expected input length
+	stemOut    []float32 // conv1 output, before the max pool
+	act        [2][]float32
+	compressed []float32 // a unit's compress output
+	spatial    []float32 // a unit's 3x3 output
+	zeros      []float32 // a row of zeros: padding for the 3x3 convs
+	features   []float32 // the last stage's output (points into act)
+	pooled     []float32
+	logits     []float32
+}
+
+// New builds a network from parameters in the runtime layout (see Fold).
+// The network keeps p's slices; the caller must not change them afterwards.
+func New(a Architecture, p Params) (*Network, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	if err := p.Check(a); err != nil {
+		return nil, err
+	}
+	n := &Network{arch: a}
+	stemEp := linear
+	if a.StemReLU {
+		stemEp = relu
+	}
+	stem := a.StemConv()
+	n.stem = conv3x3{in: stem.In, out: stem.Out, groups: 1, stride: 2, inSize: stem.InSize, outSize: stem.OutSize,
+		weight: p.Stem.Weight, bias: p.Stem.Bias, ep: stemEp}
+	for i, s := range a.Units() {
+		n.stages[s.Stage-2] = append(n.stages[s.Stage-2], newUnit(a, s, p.Units[i]))
+	}
+	n.classifier = classifier{in: a.FeatureChannels(), out: a.Classes, weight: p.Classifier.Weight, bias: p.Classifier.Bias}
+	n.buf = newBuffers(a)
+	return n, nil
+}
+
+func newUnit(a Architecture, s UnitShape, p UnitParams) unit {
+	in, out := s.InSize*s.InSize, s.OutSize()*s.OutSize()
+	u := unit{
+		shape: s,
+		compress: pointwise{in: s.In, out: s.Mid, groups: s.CompressGroups, hw: in,
+			weight: p.Compress.Weight, bias: p.Compress.Bias, planes: compressPlanes(a, s.Mid), ep: relu},
+		spatial: conv3x3{in: s.Mid, out: s.Mid, groups: s.SpatialGroups, stride: s.Stride,
+			inSize: s.InSize, outSize: s.OutSize(), weight: p.Spatial.Weight, bias: p.Spatial.Bias, ep: linear},
+		expand: pointwise{in: s.Mid, out: s.MainOut, groups: s.ExpandGroups, hw: out,
+			weight: p.Expand.Weight, bias: p.Expand.Bias, ep: addReLU},
+	}
+	if s.Stride == 2 {
+		u.expand.ep = relu
+		if a.PoolFirst {
+			u.poolPlanes, u.mainPlanesOff = 0, s.In
+		} else {
+			u.poolPlanes, u.mainPlanesOff = s.MainOut, 0
+		}
+	}
+	return u
+}
+
+func newBuffers(a Architecture) buffers {
+	stem := a.StemConv()
+	maxAct := stem.Out * (stem.OutSize / 2) * (stem.OutSize / 2)
+	var maxCompressed, maxSpatial int
+	for _, u := range a.Units() {
+		in, out := u.InSize*u.InSize, u.OutSize()*u.OutSize()
+		maxAct = max(maxAct, u.In*in, u.Out*out)
+		maxCompressed = max(maxCompressed, u.Mid*in)
+		maxSpatial = max(maxSpatial, u.Mid*out)
+	}
+	return buffers{
+		input:      3 * a.Input.Crop * a.Input.Crop,
+		stemOut:    make([]float32, stem.Out*stem.OutSize*stem.OutSize),
+		act:        [2][]float32{make([]float32, maxAct), make([]float32, maxAct)},
+		compressed: make([]float32, maxCompressed),
+		spatial:    make([]float32, maxSpatial),
+		zeros:      make([]float32, a.Input.Crop),
+		pooled:     make([]float32, a.FeatureChannels()),
+		logits:     make([]float32, a.Classes),
+	}
+}
+
+// Architecture describes the network.
+func (n *Network) Architecture() Architecture { return n.arch }
+
+// Clone returns a network that shares n's weights and has its own buffers,
+// so that several goroutines can each run one.
+func (n *Network) Clone() *Network {
+	c := *n
+	c.buf = newBuffers(n.arch)
+	return &c
+}
+
+// Forward runs the network on one image: a 3xSxS tensor (S = InputSize) in
+// the model's input convention (see InputConvention.Tensor). It returns the
+// logits, which belong to the network and are overwritten by the next call.
+func (n *Network) Forward(input []float32) ([]float32, error) {
+	b := &n.buf
+	if len(input) != b.input {
+		return nil, fmt.Errorf("forward: input has %d values, want %d (3x%dx%d)", len(input), b.input, n.arch.Input.Crop, n.arch.Input.Crop)
+	}
+
+	// Stem: conv1 3x3/2 (batch norm folded; ReLU unless seed), max pool 3x3/2.
+	n.stem.run(b.stemOut, input, b.zeros)
+	maxPool3x3s2(b.act[0], b.stemOut, n.stem.out, n.stem.outSize)
+
+	// Stages 2-4: a stride-2 unit, then stride-1 units. Activations ping-pong.
+	x, y := b.act[0], b.act[1]
+	for _, stage := range n.stages {
+		for i := range stage {
+			stage[i].forward(y, x, b)
+			x, y = y, x
+		}
+	}
+	b.features = x
+
+	// Global average pool, classifier.
+	globalAveragePool(b.pooled, x, n.classifier.in, n.arch.FeatureSize()*n.arch.FeatureSize())
+	n.classifier.run(b.logits, b.pooled)
+	return b.logits, nil
+}
+
+// forward runs one unit from in to out.
+func (u *unit) forward(out, in []float32, b *buffers) {
+	u.compress.run(b.compressed, in, nil)
+	u.spatial.run(b.spatial, b.compressed, b.zeros)
+	if u.shape.Stride == 1 {
+		u.expand.run(out, b.spatial, in) // relu(x + main)
+		return
+	}
+	// relu(cat(avgpool(x), main)) in the family's order, each half written in place.
+	hw := u.shape.OutSize() * u.shape.OutSize()
+	avgPool3x3s2ReLU(out[u.poolPlanes*hw:], in, u.shape.In, u.shape.InSize)
+	u.expand.run(out[u.mainPlanesOff*hw:], b.spatial, nil)
+}
+
+func (c *classifier) run(dst, src []float32) {
+	src = src[:c.in]
+	for o := range c.out {
+		w := c.weight[o*c.in : (o+1)*c.in]
+		w = w[:len(src)]
+		var sum float32
+		for i, v := range src {
+			sum += w[i] * v
+		}
+		dst[o] = c.bias[o] + sum
+	}
+}
+
+// ClassActivationMap writes into dst (FeatureSize² values, row-major) the
+// class activation map of class for the last Forward: the last stage's
+// feature map weighted by the classifier's row for that class. Large values
+// mark where the network saw evidence for the class.
+func (n *Network) ClassActivationMap(class int, dst []float32) error {
+	c, hw := n.classifier, n.arch.FeatureSize()*n.arch.FeatureSize()
+	if class < 0 || class >= c.out {
+		return fmt.Errorf("class activation map: class %d out of range [0, %d)", class, c.out)
+	}
+	if len(dst) != hw {
+		return fmt.Errorf("class activation map: dst has %d values, want %d", len(dst), hw)
+	}
+	if n.buf.features == nil {
+		return fmt.Errorf("class activation map: no forward pass yet")
+	}
+	fill(dst, 0)
+	for ch, w := range c.weight[class*c.in : (class+1)*c.in] {
+		for p, v := range n.buf.features[ch*hw : (ch+1)*hw] {
+			dst[p] += w * v
+		}
+	}
+	return nil
+}

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sbinet/npyio"
+	"github.com/kshedden/gonpy"
 )
 
 // Dir returns the shared data directory.
@@ -55,13 +55,12 @@ func Read(t testing.TB, rel string) []byte {
 // NPY reads a float32 .npy file of the shared directory.
 func NPY(t testing.TB, rel string) []float32 {
 	t.Helper()
-	f, err := os.Open(Path(t, rel))
+	r, err := gonpy.NewFileReader(Path(t, rel))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("read %s: %v", rel, err)
 	}
-	defer f.Close()
-	var v []float32
-	if err := npyio.Read(f, &v); err != nil {
+	v, err := r.GetFloat32()
+	if err != nil {
 		t.Fatalf("read %s: %v", rel, err)
 	}
 	return v

@@ -76,6 +76,9 @@ func newKeySet(sd *pth.StateDict) *keySet {
 		strip = strip && strings.HasPrefix(n, "module.")
 	}
 	for _, n := range sd.Names {
+		if _, ok := sd.Tensors[n]; !ok {
+			continue
+		}
 		name := n
 		if strip {
 			name = strings.TrimPrefix(n, "module.")

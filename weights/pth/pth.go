@@ -91,7 +91,7 @@ func Read(data []byte) (sd *StateDict, err error) {
 func readZip(data []byte) (any, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, fmt.Errorf("%w: zip: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
 	records := make(map[string]*zip.File, len(zr.File))
 	var pkl *zip.File

@@ -1,0 +1,38 @@
+# ShuffleNet V1 in Go: the two commands a new user needs are `make run` and `make test`.
+
+GO      ?= go
+SHARED  ?= $(abspath ../shared)
+IMG     ?= $(SHARED)/images/chelsea.png
+CHECKPOINT ?= $(SHARED)/weights/megvii-shufflenetv1-g3-0.5x.pth.tar
+
+.PHONY: run test build bench check-format vet wasm-check fuzz-smoke
+
+build:
+	$(GO) build -o bin/shufflenet ./cmd/shufflenet
+
+## run: classify IMG with the real Megvii g3 0.5x checkpoint.
+run: build
+	./bin/shufflenet classify --checkpoint $(CHECKPOINT) $(IMG)
+
+## test: everything CI runs.
+test: check-format vet wasm-check
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./...
+	$(MAKE) fuzz-smoke
+
+check-format:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# The engine and everything the browser build needs compile for WebAssembly.
+wasm-check:
+	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./classify ./labels
+
+# Each parser's fuzz target runs briefly on top of its seed corpus.
+fuzz-smoke:
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 10s ./weights/pth
+
+## bench: native benchmarks (ms/op, allocs/op, GMAC/s).
+bench:
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine

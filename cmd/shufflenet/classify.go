@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/shufflenet-go/shufflenet/classify"
+	"github.com/shufflenet-go/shufflenet/preprocess"
+)
+
+// classification is one image's result, also the --json line format.
+type classification struct {
+	Image string                `json:"image"`
+	Top   []classify.Prediction `json:"top"`
+	MS    float64               `json:"ms"`
+}
+
+func runClassify(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
+	var model modelFlags
+	model.register(fs)
+	top := fs.Int("top", 5, "how many classes to print")
+	asJSON := fs.Bool("json", false, "print one JSON object per image")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: shufflenet classify --checkpoint PATH [--family F] [--top K] [--json] IMAGE...")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("classify: no images given")
+	}
+	if *top < 1 {
+		return usagef("classify: --top must be at least 1")
+	}
+	net, err := model.load()
+	if err != nil {
+		return err
+	}
+	in := net.Architecture().Input
+	failed := 0
+	for _, path := range fs.Args() {
+		res, err := func() (classification, error) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return classification{}, err
+			}
+			input, err := preprocess.Tensor(data, in, preprocess.DefaultMaxPixels)
+			if err != nil {
+				return classification{}, err
+			}
+			start := time.Now()
+			logits, err := net.Forward(input)
+			if err != nil {
+				return classification{}, err
+			}
+			ms := float64(time.Since(start).Microseconds()) / 1000
+			return classification{Image: path, Top: classify.Top(logits, *top), MS: ms}, nil
+		}()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "shufflenet: %s: %v\n", path, err)
+			failed++
+			continue
+		}
+		if *asJSON {
+			if err := json.NewEncoder(stdout).Encode(res); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(stdout, "%s (%.1f ms)\n", res.Image, res.MS)
+		for _, p := range res.Top {
+			fmt.Fprintf(stdout, "  %6.2f%%  %3d  %s\n", 100*p.Prob, p.Index, p.Label)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d images failed", failed, fs.NArg())
+	}
+	return nil
+}

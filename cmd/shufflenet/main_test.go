@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kshedden/gonpy"
+	"github.com/shufflenet-go/shufflenet/internal/shared"
+)
+
+func TestClassifyChelseaIsACat(t *testing.T) {
+	ckpt := shared.Path(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
+	var out bytes.Buffer
+	err := run([]string{"classify", "--checkpoint", ckpt, "--json", "--top", "3", shared.Path(t, "images/chelsea.png")}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res classification
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	if len(res.Top) != 3 || res.Top[0].Index < 281 || res.Top[0].Index > 285 || res.MS <= 0 {
+		t.Fatalf("result %+v: want 3 classes, a cat (281-285) first, and a time", res)
+	}
+	if res.Top[0].Label != "Egyptian cat" || res.Top[0].Prob < 0.3 || res.Top[0].Prob > 1 {
+		t.Errorf("top-1 %+v", res.Top[0])
+	}
+}
+
+// The Megvii top-1 of each photo, preprocessed natively, is the one
+// PyTorch gives on Megvii's own preprocessing.
+func TestClassifyMatchesReferenceTop1(t *testing.T) {
+	var ref struct {
+		Megvii map[string]map[string][]int `json:"megvii"`
+	}
+	shared.JSON(t, "testdata/reference.json", &ref)
+	for _, g := range []string{"3", "8"} {
+		ckpt := shared.Path(t, "weights/megvii-shufflenetv1-g"+g+"-0.5x.pth.tar")
+		for img, top5 := range ref.Megvii["megvii_g"+g+"_0.5x"] {
+			var out bytes.Buffer
+			if err := run([]string{"classify", "--checkpoint", ckpt, "--json", shared.Path(t, "images/"+img+".png")}, &out); err != nil {
+				t.Fatal(err)
+			}
+			var res classification
+			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Top[0].Index != top5[0] {
+				t.Errorf("g%s %s: top-1 %d, PyTorch %d", g, img, res.Top[0].Index, top5[0])
+			}
+		}
+	}
+}
+
+func TestLogitsMatchPyTorch(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "logits.npy")
+	err := run([]string{"logits", "--checkpoint", shared.Path(t, "testdata/seed_g2_1x.pth"),
+		"--input", shared.Path(t, "testdata/seed_input.npy"), "--out", out}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := gonpy.NewFileReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.GetFloat32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := shared.NPY(t, "testdata/seed_g2_1x_logits.npy")
+	if len(got) != len(want) || r.Shape[0] != 1 || r.Shape[1] != 1000 {
+		t.Fatalf("shape %v", r.Shape)
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 5e-4 {
+			t.Fatalf("logit %d: %g, PyTorch %g", i, got[i], want[i])
+		}
+	}
+}
+
+func TestSummaryTotals(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"summary", "--family", "seed", "--groups", "8"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Total params: 3,457,984", "Total MACs: 256,003,584", "Conv2d-1", "Linear-"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+}
+
+// Bad input anywhere is an error (a non-zero exit with one line on stderr), never a panic.
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	notImage := filepath.Join(dir, "notes.png")
+	os.WriteFile(notImage, []byte("these are notes, not pixels"), 0o644)
+	notCheckpoint := filepath.Join(dir, "model.pth")
+	os.WriteFile(notCheckpoint, make([]byte, 1000), 0o644)
+	ckpt := shared.Path(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
+	for _, c := range []struct {
+		name  string
+		args  []string
+		usage bool
+		want  string
+	}{
+		{"unknown command", []string{"train"}, true, "unknown command"},
+		{"unknown flag", []string{"classify", "--colour"}, true, "flag provided but not defined"},
+		{"no images", []string{"classify", "--checkpoint", ckpt}, true, "no images"},
+		{"no model", []string{"classify", "x.png"}, true, "no model"},
+		{"missing checkpoint", []string{"classify", "--checkpoint", filepath.Join(dir, "nope.pth"), "x.png"}, false, "no such file"},
+		{"not a checkpoint", []string{"classify", "--checkpoint", notCheckpoint, "x.png"}, false, "not a PyTorch checkpoint"},
+		{"not an image", []string{"classify", "--checkpoint", ckpt, notImage}, false, "1 of 1 images failed"},
+		{"groups 5", []string{"summary", "--family", "seed", "--groups", "5"}, false, "24 channels do not divide into 5 groups"},
+		{"logits bad shape", []string{"logits", "--checkpoint", ckpt, "--input", shared.Path(t, "testdata/seed_g3_1x_logits.npy"), "--out", filepath.Join(dir, "o.npy")}, false, "shape"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := run(c.args, &bytes.Buffer{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var usage usageError
+			if errors.As(err, &usage) != c.usage || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q (usage %t), want one mentioning %q (usage %t)", err, errors.As(err, &usage), c.want, c.usage)
+			}
+		})
+	}
+}

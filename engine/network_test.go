@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// testArchitectures covers every family and layout switch: both shuffle
+// permutations and positions, both concat orders, grouped and depthwise
+// 3x3 convs, group counts whose widths are not multiples of 4.
+func testArchitectures(t testing.TB) []Architecture {
+	var list []Architecture
+	add := func(a Architecture, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, a)
+	}
+	add(SeedArchitecture(3))
+	add(SeedArchitecture(1))
+	add(SeedArchitecture(8))
+	add(MegviiArchitecture(3, 0.5))
+	add(MegviiArchitecture(8, 0.5))
+	add(PytorchcvArchitecture(3, 0.5))
+	add(PytorchcvArchitecture(2, 1))
+	add(MMPretrainArchitecture(4))
+	return list
+}
+
+func randomInput(rng *rand.Rand, n int) []float32 {
+	return randomSlice(rng, n, -2, 2)
+}
+
+// Forward, with batch norms and shuffles folded and its fused kernels,
+// computes what the trained layers define.
+func TestForwardMatchesNaiveReference(t *testing.T) {
+	for _, a := range testArchitectures(t) {
+		a.Input.Crop = 64 // small maps keep the naive reference fast
+		t.Run(a.Name(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, uint64(a.Groups)))
+			tr := randomTrained(a, rng)
+			p, err := Fold(a, tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := New(a, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			input := randomInput(rng, 3*64*64)
+			got, err := n.Forward(input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := naiveForward(a, tr, input)
+			var worst, scale float64
+			for i := range want {
+				worst = max(worst, math.Abs(float64(got[i]-want[i])))
+				scale = max(scale, math.Abs(float64(want[i])))
+			}
+			if worst > 1e-4*max(1, scale) {
+				t.Errorf("max abs diff %.3g (logits up to %.3g)", worst, scale)
+			}
+		})
+	}
+}
+
+func TestForwardAllocatesNothing(t *testing.T) {
+	a, _ := MegviiArchitecture(3, 0.5)
+	rng := rand.New(rand.NewPCG(2, 2))
+	p, err := Fold(a, randomTrained(a, rng))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(a, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := randomInput(rng, 3*224*224)
+	if allocs := testing.AllocsPerRun(3, func() {
+		if _, err := n.Forward(input); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("Forward allocates %v times per run", allocs)
+	}
+}
+
+func TestForwardRejectsWrongInput(t *testing.T) {
+	a, _ := MegviiArchitecture(3, 0.5)
+	p, _ := Fold(a, randomTrained(a, rand.New(rand.NewPCG(3, 3))))
+	n, err := New(a, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Forward(make([]float32, 10)); err == nil {
+		t.Error("short input accepted")
+	}
+}
+
+// A clone computes the same logits with its own buffers.
+func TestClone(t *testing.T) {
+	a, _ := MegviiArchitecture(8, 0.5)
+	rng := rand.New(rand.NewPCG(4, 4))
+	p, _ := Fold(a, randomTrained(a, rng))
+	n, _ := New(a, p)
+	c := n.Clone()
+	input := randomInput(rng, 3*224*224)
+	want, _ := n.Forward(input)
+	want = append([]float32(nil), want...)
+	if _, err := n.Forward(randomInput(rng, 3*224*224)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.Forward(input)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("clone logit %d = %g, original %g", i, got[i], want[i])
+		}
+	}
+}
+
+func TestFoldRejectsBadLayers(t *testing.T) {
+	a, _ := MegviiArchitecture(3, 0.5)
+	for _, c := range []struct {
+		name  string
+		break_ func(*Trained)
+	}{
+		{"short weight", func(t *Trained) { t.Units[3].Spatial.Weight = t.Units[3].Spatial.Weight[1:] }},
+		{"NaN weight", func(t *Trained) { t.Stem.Weight[5] = float32(math.NaN()) }},
+		{"negative variance", func(t *Trained) { t.Units[0].Compress.Norm.Var[0] = -1 }},
+		{"missing norm", func(t *Trained) { t.Units[2].Expand.Norm = nil }},
+		{"unexpected bias", func(t *Trained) { t.Classifier.Bias = make([]float32, 1000) }},
+		{"missing unit", func(t *Trained) { t.Units = t.Units[:15] }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr := randomTrained(a, rand.New(rand.NewPCG(5, 5)))
+			c.break_(&tr)
+			_, err := Fold(a, tr)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func TestClassActivationMap(t *testing.T) {
+	a, _ := PytorchcvArchitecture(3, 0.5)
+	rng := rand.New(rand.NewPCG(6, 6))
+	p, _ := Fold(a, randomTrained(a, rng))
+	n, _ := New(a, p)
+	cam := make([]float32, 49)
+	if err := n.ClassActivationMap(1, cam); err == nil {
+		t.Error("map before any forward pass")
+	}
+	logits, _ := n.Forward(randomInput(rng, 3*224*224))
+	class := TopK(logits, 1)[0]
+	if err := n.ClassActivationMap(class, cam); err != nil {
+		t.Fatal(err)
+	}
+	// The map's mean plus the bias is the class's logit: the classifier is
+	// linear in the pooled features.
+	var mean float64
+	for _, v := range cam {
+		mean += float64(v) / 49
+	}
+	if got, want := mean+float64(p.Classifier.Bias[class]), float64(logits[class]); math.Abs(got-want) > 1e-3*max(1, math.Abs(want)) {
+		t.Errorf("mean of the map + bias = %g, logit %g", got, want)
+	}
+	for _, bad := range []int{-1, 1000} {
+		if err := n.ClassActivationMap(bad, cam); err == nil {
+			t.Errorf("class %d accepted", bad)
+		}
+	}
+}
+
+func BenchmarkForward(b *testing.B) {
+	type model struct {
+		name string
+		arch func() (Architecture, error)
+	}
+	for _, m := range []model{
+		{"seed_g3_1x", func() (Architecture, error) { return SeedArchitecture(3) }},
+		{"megvii_g3_1.0x", func() (Architecture, error) { return MegviiArchitecture(3, 1) }},
+		{"megvii_g3_0.5x", func() (Architecture, error) { return MegviiArchitecture(3, 0.5) }},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			a, err := m.arch()
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(7, 7))
+			p, _ := Fold(a, randomTrained(a, rng))
+			n, _ := New(a, p)
+			benchmarkForward(b, n, randomInput(rng, 3*224*224))
+		})
+	}
+}
+
+func benchmarkForward(b *testing.B, n *Network, input []float32) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := n.Forward(input); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perOp := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(perOp*1e3, "ms/op")
+	b.ReportMetric(float64(n.Architecture().MACs())/perOp/1e9, "GMAC/s")
+}
+

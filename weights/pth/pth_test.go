@@ -1,0 +1,151 @@
+package pth
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/shufflenet-go/shufflenet/internal/shared"
+)
+
+func TestReadRealCheckpoints(t *testing.T) {
+	for _, c := range []struct {
+		file    string
+		tensors int
+		wrapped string
+		first   string
+		shape   []int
+	}{
+		{"weights/megvii-shufflenetv1-g3-0.5x.pth.tar", 295, "state_dict", "module.first_conv.0.weight", []int{12, 3, 3, 3}},
+		{"testdata/seed_g3_1x.pth", 340, "", "conv1.weight", []int{24, 3, 3, 3}},
+		{"testdata/families/mmpretrain_shufflenet_v1_g3_1x.pth", 296, "state_dict", "backbone.conv1.conv.weight", []int{24, 3, 3, 3}},
+		{"testdata/families/pytorchcv_shufflenet_g3_wd2.pth", 296, "", "features.init_block.conv.weight", []int{12, 3, 3, 3}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			sd, err := Read(shared.Read(t, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sd.Names) != c.tensors || sd.Wrapped != c.wrapped || sd.Names[0] != c.first {
+				t.Errorf("%d tensors wrapped in %q, first %q; want %d in %q, first %q",
+					len(sd.Names), sd.Wrapped, sd.Names[0], c.tensors, c.wrapped, c.first)
+			}
+			if got := sd.Tensors[c.first]; len(got.Shape) != len(c.shape) || got.Len() != len(got.Data) || got.DType != "float32" {
+				t.Errorf("%s: shape %v dtype %s with %d values", c.first, got.Shape, got.DType, len(got.Data))
+			}
+		})
+	}
+}
+
+// Corrupt files give an error that says what is wrong; none panics, hangs
+// or allocates more than the file holds.
+func TestReadCorrupt(t *testing.T) {
+	legacy := shared.Read(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
+	zipped := shared.Read(t, "testdata/families/mmpretrain_shufflenet_v1_g3_1x.pth")
+
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	tw.WriteHeader(&tar.Header{Name: "model.pth", Size: 4, Mode: 0o644})
+	tw.Write([]byte("data"))
+	tw.Close()
+
+	// A legacy file in which the first storage whose element count is a
+	// 4-byte BININT (after its location string and a LONG_BINPUT) claims
+	// 2^31-1 elements, far more than the file holds.
+	huge := bytes.Clone(legacy)
+	for i := 0; ; i++ {
+		j := bytes.Index(huge[i:], []byte("cuda:0r"))
+		if j < 0 {
+			t.Fatal("no storage with a BININT size in the test file")
+		}
+		if at := i + j + 11; huge[at] == 'J' {
+			copy(huge[at+1:], []byte{0xff, 0xff, 0xff, 0x7f})
+			break
+		}
+		i += j
+	}
+
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "empty"},
+		{"zeros", make([]byte, 4096), "not a PyTorch checkpoint"},
+		{"text", []byte("not a checkpoint at all"), "not a PyTorch checkpoint"},
+		{"tar", tarball.Bytes(), "not a PyTorch checkpoint"},
+		{"legacy header only", legacy[:40], "pickle"},
+		{"legacy truncated in the pickle", legacy[:5000], "pickle"},
+		{"legacy truncated in the storages", legacy[:len(legacy)/2], "truncated"},
+		{"legacy missing last byte", legacy[:len(legacy)-1], "truncated"},
+		{"legacy huge storage", huge, "elements"},
+		{"zip truncated", zipped[:len(zipped)/2], "zip"},
+		{"zip without its end", zipped[:len(zipped)-100], "zip"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Read(c.data)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not mention %q", err, c.want)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func TestScanPickleBoundsLengths(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"BINUNICODE of 4 GB", []byte{0x80, 2, 'X', 0xff, 0xff, 0xff, 0xff, 'a', '.'}},
+		{"BINBYTES8 of 2^63", []byte{0x80, 4, 0x8e, 0, 0, 0, 0, 0, 0, 0, 0x80, '.'}},
+		{"FRAME past the end", []byte{0x80, 4, 0x95, 0xff, 0, 0, 0, 0, 0, 0, 0, '.'}},
+		{"LONG4 negative", []byte{0x80, 2, 0x8b, 0xff, 0xff, 0xff, 0xff, '.'}},
+		{"no STOP", []byte{0x80, 2, 'N'}},
+		{"unknown opcode", []byte{0x80, 2, 0xff, '.'}},
+		{"unterminated GLOBAL", []byte{0x80, 2, 'c', 'o', 's'}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := scanPickle(c.data); err == nil {
+				t.Error("accepted")
+			}
+			if _, err := unpickle(c.data, nil); err == nil {
+				t.Error("unpickled")
+			}
+		})
+	}
+}
+
+func TestErrFormat(t *testing.T) {
+	if _, err := Read([]byte("GIF89a")); !errors.Is(err, ErrFormat) {
+		t.Errorf("error %v does not wrap ErrFormat", err)
+	}
+}
+
+// FuzzRead feeds mutated checkpoints to the reader: it must return an
+// error or tensors, never panic, hang or run out of memory.
+func FuzzRead(f *testing.F) {
+	legacy := shared.Read(f, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
+	f.Add(legacy)
+	f.Add(legacy[:20000]) // the pickles and the start of the storages
+	f.Add(shared.Read(f, "testdata/families/pytorchcv_shufflenet_g3_wd2.pth"))
+	f.Add([]byte{})
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sd, err := Read(data)
+		if err != nil {
+			return
+		}
+		for _, name := range sd.Names {
+			tensor := sd.Tensors[name]
+			if tensor.Data != nil && len(tensor.Data) != tensor.Len() {
+				t.Fatalf("%s: %d values for shape %v", name, len(tensor.Data), tensor.Shape)
+			}
+		}
+	})
+}

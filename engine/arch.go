@@ -235,14 +235,27 @@ func (a Architecture) Name() string {
 // InputSize is the side of the square input the network is built for.
 func (a Architecture) InputSize() int { return a.Input.Crop }
 
+const (
+	maxChannels = 1 << 14
+	maxClasses  = 1 << 16
+	maxUnits    = 64
+)
+
 // Validate checks that every layer's channels divide by its groups and that
 // every setting is one the forward pass implements. Errors name the layer.
 func (a Architecture) Validate() error {
 	if a.Groups < 1 {
 		return fmt.Errorf("groups=%d: must be at least 1", a.Groups)
 	}
-	if a.StemChannels < 1 || a.Classes < 1 {
-		return fmt.Errorf("stem channels %d, classes %d: must be positive", a.StemChannels, a.Classes)
+	// Generous bounds (the widest published model has 3072 channels) that
+	// keep a corrupt description from sizing absurd buffers.
+	if a.Groups > maxChannels || a.StemChannels < 1 || a.StemChannels > maxChannels || a.Classes < 1 || a.Classes > maxClasses {
+		return fmt.Errorf("groups %d, stem channels %d, classes %d: out of range", a.Groups, a.StemChannels, a.Classes)
+	}
+	for s, c := range a.StageChannels {
+		if c < 1 || c > maxChannels || a.StageUnits[s] < 1 || a.StageUnits[s] > maxUnits {
+			return fmt.Errorf("stage %d: %d channels in %d units: out of range", s+2, c, a.StageUnits[s])
+		}
 	}
 	if a.Input.Crop < 64 || a.Input.Crop > 1024 || a.Input.Crop%32 != 0 {
 		return fmt.Errorf("input size %d: must be a multiple of 32 between 64 and 1024", a.Input.Crop)

@@ -1,0 +1,377 @@
+// Package weights is the project's weights file: one self-describing
+// safetensors file per model, holding the network in the engine's runtime
+// layout (batch norms and channel shuffles folded), with conv and
+// classifier weights in int8, float16 or float32 per layer.
+//
+// The file is standard safetensors, so Python reads it too
+// (safetensors.safe_open). For a conv named N (stem, units.I.compress,
+// units.I.spatial, units.I.expand, classifier) it holds:
+//
+//	N.weight        I8, F16 or F32, shape [out, in/groups, k, k] ([out, in] for the classifier)
+//	N.weight_scale  F32 [out], only with I8: weight = int8 value * scale of its output channel
+//	N.bias          F32 [out]
+//
+// and __metadata__ holds everything needed to rebuild and feed the model:
+// the engine.Architecture as JSON (family, groups, widths, layout flags,
+// input convention), the label set, and the source checkpoint's name and
+// sha256. This package does not read PyTorch checkpoints, so the browser
+// build stays free of a pickle reader.
+package weights
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/nlpodyssey/safetensors"
+	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/x448/float16"
+)
+
+// Format and FormatVersion identify the file in __metadata__.
+const (
+	Format        = "shufflenet-v1"
+	FormatVersion = 1
+)
+
+// maxHeader bounds the JSON header: a real one is about 20 KB.
+const maxHeader = 1 << 20
+
+// DType is how a layer's weights are stored.
+type DType string
+
+const (
+	Int8    DType = "int8" // symmetric, one float32 scale per output channel
+	Float16 DType = "f16"
+	Float32 DType = "f32"
+)
+
+// Meta describes where a weights file came from.
+type Meta struct {
+	Labels       string `json:"labels"`        // label set, "imagenet-1k"
+	SourceName   string `json:"source_name"`   // checkpoint file name
+	SourceSHA256 string `json:"source_sha256"` // checkpoint sha256, hex
+}
+
+// Model is a decoded weights file.
+type Model struct {
+	Arch   engine.Architecture
+	Params engine.Params
+	Meta   Meta
+	// DTypes is each conv's storage type, in network order (stem, units'
+	// compress/spatial/expand, classifier).
+	DTypes []DType
+}
+
+// ErrFormat is wrapped by every error about a file that is not a valid weights file.
+var ErrFormat = errors.New("not a valid ShuffleNet weights file")
+
+// Encode writes a model's parameters, storing conv i's weights as dtypes[i]
+// (one per conv, in network order; see Model.DTypes).
+func Encode(arch engine.Architecture, p engine.Params, meta Meta, dtypes []DType) ([]byte, error) {
+	if err := p.Check(arch); err != nil {
+		return nil, err
+	}
+	shapes := convShapes(arch)
+	if len(dtypes) != len(shapes) {
+		return nil, fmt.Errorf("encode: %d dtypes for %d layers", len(dtypes), len(shapes))
+	}
+	archJSON, err := json.Marshal(arch)
+	if err != nil {
+		return nil, err
+	}
+	metadata := map[string]string{
+		"format":         Format,
+		"format_version": strconv.Itoa(FormatVersion),
+		"architecture":   string(archJSON),
+		"layout":         "batch norms folded into convs; shuffles folded: compress convs write shuffled, spatial convs permuted to match",
+		"labels":         meta.Labels,
+		"source_name":    meta.SourceName,
+		"source_sha256":  meta.SourceSHA256,
+	}
+	tensors := map[string]safetensors.TensorView{}
+	add := func(name string, dt safetensors.DType, shape []int, data []byte) error {
+		dims := make([]uint64, len(shape))
+		for i, d := range shape {
+			dims[i] = uint64(d)
+		}
+		v, err := safetensors.NewTensorView(dt, dims, data)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", name, err)
+		}
+		tensors[name] = v
+		return nil
+	}
+	for i, c := range convsOf(&p) {
+		s := shapes[i]
+		shape := weightShape(s.shape)
+		var err error
+		switch dtypes[i] {
+		case Int8:
+			q, scales := quantizeInt8(c.Weight, s.shape.Out)
+			err = errors.Join(add(s.name+".weight", safetensors.I8, shape, int8Bytes(q)),
+				add(s.name+".weight_scale", safetensors.F32, []int{s.shape.Out}, float32Bytes(scales)))
+		case Float16:
+			var half []byte
+			if half, err = float16Bytes(c.Weight); err == nil {
+				err = add(s.name+".weight", safetensors.F16, shape, half)
+			} else {
+				err = fmt.Errorf("encode %s: %w", s.name, err)
+			}
+		case Float32:
+			err = add(s.name+".weight", safetensors.F32, shape, float32Bytes(c.Weight))
+		default:
+			err = fmt.Errorf("encode %s: unknown dtype %q", s.name, dtypes[i])
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := add(s.name+".bias", safetensors.F32, []int{s.shape.Out}, float32Bytes(c.Bias)); err != nil {
+			return nil, err
+		}
+	}
+	return safetensors.Serialize(tensors, metadata)
+}
+
+// Decode reads a weights file, validating every tensor (dtype, shape,
+// byte range, finite values and scales) against the architecture its
+// metadata describes before anything is built from it.
+func Decode(data []byte) (*Model, error) {
+	if len(data) >= 8 {
+		if n := binary.LittleEndian.Uint64(data); n > maxHeader {
+			return nil, fmt.Errorf("%w: header of %d bytes (at most %d)", ErrFormat, n, maxHeader)
+		}
+	}
+	st, err := safetensors.Deserialize(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	_, header, err := safetensors.ReadMetadata(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	md := header.Metadata()
+	if md["format"] != Format {
+		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, md["format"], Format)
+	}
+	if v := md["format_version"]; v != strconv.Itoa(FormatVersion) {
+		return nil, fmt.Errorf("%w: format version %q, this build reads %d", ErrFormat, v, FormatVersion)
+	}
+	m := &Model{Meta: Meta{Labels: md["labels"], SourceName: md["source_name"], SourceSHA256: md["source_sha256"]}}
+	if err := json.Unmarshal([]byte(md["architecture"]), &m.Arch); err != nil {
+		return nil, fmt.Errorf("%w: architecture: %v", ErrFormat, err)
+	}
+	if err := m.Arch.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: architecture: %v", ErrFormat, err)
+	}
+	shapes := convShapes(m.Arch)
+	m.Params.Units = make([]engine.UnitParams, len(m.Arch.Units()))
+	used := 0
+	for i, c := range convsOf(&m.Params) {
+		s := shapes[i]
+		w, dt, n, err := readWeight(st, s)
+		if err != nil {
+			return nil, err
+		}
+		b, err := readF32(st, s.name+".bias", []int{s.shape.Out})
+		if err != nil {
+			return nil, err
+		}
+		c.Weight, c.Bias = w, b
+		m.DTypes = append(m.DTypes, dt)
+		used += n + 1
+	}
+	if st.Len() != used {
+		return nil, fmt.Errorf("%w: %d tensors, the architecture needs %d", ErrFormat, st.Len(), used)
+	}
+	if err := m.Params.Check(m.Arch); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	return m, nil
+}
+
+// readWeight reads a conv's weights in whichever dtype they are stored and
+// returns them as float32, with the number of tensors used.
+func readWeight(st safetensors.SafeTensors, s namedShape) ([]float32, DType, int, error) {
+	name, shape := s.name+".weight", weightShape(s.shape)
+	v, ok := st.Tensor(name)
+	if !ok {
+		return nil, "", 0, fmt.Errorf("%w: missing tensor %q", ErrFormat, name)
+	}
+	if err := checkShape(name, v, shape); err != nil {
+		return nil, "", 0, err
+	}
+	switch v.DType() {
+	case safetensors.F32:
+		w, err := readF32(st, name, shape)
+		return w, Float32, 1, err
+	case safetensors.F16:
+		w := make([]float32, len(v.Data())/2)
+		for i := range w {
+			w[i] = float16.Frombits(binary.LittleEndian.Uint16(v.Data()[2*i:])).Float32()
+		}
+		return w, Float16, 1, finite(name, w)
+	case safetensors.I8:
+		scales, err := readF32(st, s.name+".weight_scale", []int{s.shape.Out})
+		if err != nil {
+			return nil, "", 0, err
+		}
+		for o, sc := range scales {
+			if sc < 0 {
+				return nil, "", 0, fmt.Errorf("%w: %s.weight_scale[%d] = %g is negative", ErrFormat, s.name, o, sc)
+			}
+		}
+		q := make([]int8, len(v.Data()))
+		for i, b := range v.Data() {
+			q[i] = int8(b)
+		}
+		return dequantizeInt8(q, scales), Int8, 2, nil
+	}
+	return nil, "", 0, fmt.Errorf("%w: %s has dtype %v, want I8, F16 or F32", ErrFormat, name, v.DType())
+}
+
+// readF32 reads a float32 tensor of the given shape with finite values.
+func readF32(st safetensors.SafeTensors, name string, shape []int) ([]float32, error) {
+	v, ok := st.Tensor(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: missing tensor %q", ErrFormat, name)
+	}
+	if v.DType() != safetensors.F32 {
+		return nil, fmt.Errorf("%w: %s has dtype %v, want F32", ErrFormat, name, v.DType())
+	}
+	if err := checkShape(name, v, shape); err != nil {
+		return nil, err
+	}
+	out := make([]float32, len(v.Data())/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(v.Data()[4*i:]))
+	}
+	return out, finite(name, out)
+}
+
+func checkShape(name string, v safetensors.TensorView, want []int) error {
+	got := make([]int, len(v.Shape()))
+	for i, d := range v.Shape() {
+		got[i] = int(d)
+		if d > math.MaxInt32 {
+			got[i] = -1
+		}
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("%w: %s has shape %v, the architecture needs %v", ErrFormat, name, v.Shape(), want)
+	}
+	return nil
+}
+
+func finite(name string, v []float32) error {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: %s[%d] is %g", ErrFormat, name, i, x)
+		}
+	}
+	return nil
+}
+
+// namedShape is a conv's tensor-name prefix and geometry.
+type namedShape struct {
+	name  string
+	shape engine.ConvShape
+}
+
+// convShapes lists every conv in network order with its tensor-name prefix.
+func convShapes(a engine.Architecture) []namedShape {
+	list := []namedShape{{"stem", a.StemConv()}}
+	for i, u := range a.Units() {
+		p := "units." + strconv.Itoa(i) + "."
+		list = append(list, namedShape{p + "compress", u.Compress()}, namedShape{p + "spatial", u.Spatial()}, namedShape{p + "expand", u.Expand()})
+	}
+	return append(list, namedShape{"classifier", a.Classifier()})
+}
+
+// convsOf lists p's convs in network order (Params.Units must be sized).
+func convsOf(p *engine.Params) []*engine.Conv {
+	list := []*engine.Conv{&p.Stem}
+	for i := range p.Units {
+		u := &p.Units[i]
+		list = append(list, &u.Compress, &u.Spatial, &u.Expand)
+	}
+	return append(list, &p.Classifier)
+}
+
+func weightShape(s engine.ConvShape) []int {
+	if s.Role == engine.RoleClassifier {
+		return []int{s.Out, s.In}
+	}
+	return []int{s.Out, s.In / s.Groups, s.Kernel, s.Kernel}
+}
+
+// quantizeInt8 quantizes weights symmetrically per output channel:
+// scale = max|w| / 127 and q = round(w / scale), so q is in [-127, 127].
+func quantizeInt8(w []float32, outputs int) ([]int8, []float32) {
+	q := make([]int8, len(w))
+	scales := make([]float32, outputs)
+	per := len(w) / outputs
+	for o := range outputs {
+		row := w[o*per : (o+1)*per]
+		var peak float32
+		for _, v := range row {
+			peak = max(peak, float32(math.Abs(float64(v))))
+		}
+		if peak == 0 {
+			continue
+		}
+		scales[o] = peak / 127
+		for i, v := range row {
+			q[o*per+i] = int8(max(-127, min(127, math.Round(float64(v/scales[o])))))
+		}
+	}
+	return q, scales
+}
+
+// dequantizeInt8 inverts quantizeInt8: w = q * scale of q's output channel.
+func dequantizeInt8(q []int8, scales []float32) []float32 {
+	w := make([]float32, len(q))
+	per := len(q) / len(scales)
+	for i, v := range q {
+		w[i] = float32(v) * scales[i/per]
+	}
+	return w
+}
+
+func int8Bytes(v []int8) []byte {
+	b := make([]byte, len(v))
+	for i, x := range v {
+		b[i] = byte(x)
+	}
+	return b
+}
+
+func float32Bytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+// float16Bytes converts to IEEE half precision, refusing values beyond its range.
+func float16Bytes(v []float32) ([]byte, error) {
+	b := make([]byte, 2*len(v))
+	for i, x := range v {
+		h := float16.Fromfloat32(x)
+		if h.IsInf(0) {
+			return nil, fmt.Errorf("weight %d (%g) overflows float16; use f32", i, x)
+		}
+		binary.LittleEndian.PutUint16(b[2*i:], h.Bits())
+	}
+	return b, nil
+}
+
+// Network builds the engine network the file describes.
+func (m *Model) Network() (*engine.Network, error) {
+	return engine.New(m.Arch, m.Params)
+}

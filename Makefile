@@ -32,6 +32,7 @@ wasm-check:
 # Each parser's fuzz target runs briefly on top of its seed corpus.
 fuzz-smoke:
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 10s ./weights/pth
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./weights
 
 ## bench: native benchmarks (ms/op, allocs/op, GMAC/s).
 bench:

@@ -123,7 +123,7 @@ func TestClone(t *testing.T) {
 func TestFoldRejectsBadLayers(t *testing.T) {
 	a, _ := MegviiArchitecture(3, 0.5)
 	for _, c := range []struct {
-		name  string
+		name   string
 		break_ func(*Trained)
 	}{
 		{"short weight", func(t *Trained) { t.Units[3].Spatial.Weight = t.Units[3].Spatial.Weight[1:] }},
@@ -209,4 +209,3 @@ func benchmarkForward(b *testing.B, n *Network, input []float32) {
 	b.ReportMetric(perOp*1e3, "ms/op")
 	b.ReportMetric(float64(n.Architecture().MACs())/perOp/1e9, "GMAC/s")
 }
-

@@ -5,10 +5,16 @@ SHARED  ?= $(abspath ../shared)
 IMG     ?= $(SHARED)/images/chelsea.png
 CHECKPOINT ?= $(SHARED)/weights/megvii-shufflenetv1-g3-0.5x.pth.tar
 
-.PHONY: run test build bench check-format vet wasm-check fuzz-smoke
+MODEL   ?= megvii-g3-0.5x
+
+.PHONY: run test build weights bench check-format vet wasm-check fuzz-smoke
 
 build:
 	$(GO) build -o bin/shufflenet ./cmd/shufflenet
+
+## weights: fetch MODEL's checkpoint (cache, $$SHUFFLENET_CHECKPOINTS or download), verify it, convert to int8.
+weights: build
+	./bin/shufflenet fetch $(MODEL)
 
 ## run: classify IMG with the real Megvii g3 0.5x checkpoint.
 run: build

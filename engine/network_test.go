@@ -124,7 +124,7 @@ func TestFoldRejectsBadLayers(t *testing.T) {
 	a, _ := MegviiArchitecture(3, 0.5)
 	for _, c := range []struct {
 		name   string
-		break_ func(*Trained)
+		damage func(*Trained)
 	}{
 		{"short weight", func(t *Trained) { t.Units[3].Spatial.Weight = t.Units[3].Spatial.Weight[1:] }},
 		{"NaN weight", func(t *Trained) { t.Stem.Weight[5] = float32(math.NaN()) }},
@@ -135,7 +135,7 @@ func TestFoldRejectsBadLayers(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tr := randomTrained(a, rand.New(rand.NewPCG(5, 5)))
-			c.break_(&tr)
+			c.damage(&tr)
 			_, err := Fold(a, tr)
 			if err == nil {
 				t.Fatal("accepted")

@@ -16,7 +16,7 @@ func runLogits(args []string, stdout io.Writer) error {
 	inPath := fs.String("input", "", "input tensor, float32 .npy of shape 1x3xSxS (or 3xSxS), already preprocessed")
 	outPath := fs.String("out", "", "where to write the logits, float32 .npy of shape 1xCLASSES")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: shufflenet logits --checkpoint PATH --input X.npy --out Y.npy")
+		fmt.Fprintln(fs.Output(), "usage: shufflenet logits (--weights FILE | --checkpoint PATH) --input X.npy --out Y.npy")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {

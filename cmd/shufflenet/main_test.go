@@ -84,6 +84,44 @@ func TestLogitsMatchPyTorch(t *testing.T) {
 	}
 }
 
+func TestConvertAndClassifyWithWeights(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "g3.safetensors")
+	var msg bytes.Buffer
+	if err := run([]string{"convert", "--checkpoint", shared.Path(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar"), "--out", out}, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.String(), "float16 stem") {
+		t.Errorf("convert said %q", msg.String())
+	}
+	var res bytes.Buffer
+	if err := run([]string{"classify", "--weights", out, "--json", shared.Path(t, "images/chelsea.png")}, &res); err != nil {
+		t.Fatal(err)
+	}
+	var c classification
+	if err := json.Unmarshal(res.Bytes(), &c); err != nil || c.Top[0].Index < 281 || c.Top[0].Index > 285 {
+		t.Errorf("int8 weights: %s (%v)", res.String(), err)
+	}
+}
+
+// fetch finds the checkpoint through $SHUFFLENET_CHECKPOINTS, converts it,
+// and leaves a file that a second fetch recognises as up to date.
+func TestFetchFromCopies(t *testing.T) {
+	t.Setenv("SHUFFLENET_CHECKPOINTS", filepath.Dir(shared.Path(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")))
+	dir := t.TempDir()
+	args := []string{"fetch", "--dir", dir, "--cache", filepath.Join(dir, "cache"), "megvii-g3-0.5x"}
+	var out bytes.Buffer
+	if err := run(args, &out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "megvii-g3-0.5x.int8.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(args, &out); err != nil || !strings.Contains(out.String(), "up to date") {
+		t.Errorf("second fetch: %q, %v", out.String(), err)
+	}
+}
+
 func TestSummaryTotals(t *testing.T) {
 	var out bytes.Buffer
 	if err := run([]string{"summary", "--family", "seed", "--groups", "8"}, &out); err != nil {
@@ -114,10 +152,14 @@ func TestErrors(t *testing.T) {
 		{"unknown flag", []string{"classify", "--colour"}, true, "flag provided but not defined"},
 		{"no images", []string{"classify", "--checkpoint", ckpt}, true, "no images"},
 		{"no model", []string{"classify", "x.png"}, true, "no model"},
+		{"two models", []string{"classify", "--weights", "a", "--checkpoint", "b", "x.png"}, true, "not both"},
+		{"not a weights file", []string{"classify", "--weights", notCheckpoint, "x.png"}, false, "not a valid ShuffleNet weights file"},
 		{"missing checkpoint", []string{"classify", "--checkpoint", filepath.Join(dir, "nope.pth"), "x.png"}, false, "no such file"},
 		{"not a checkpoint", []string{"classify", "--checkpoint", notCheckpoint, "x.png"}, false, "not a PyTorch checkpoint"},
 		{"not an image", []string{"classify", "--checkpoint", ckpt, notImage}, false, "1 of 1 images failed"},
 		{"groups 5", []string{"summary", "--family", "seed", "--groups", "5"}, false, "24 channels do not divide into 5 groups"},
+		{"unknown zoo model", []string{"fetch", "resnet50"}, true, "no model"},
+		{"bad dtype", []string{"convert", "--checkpoint", ckpt, "--dtype", "int4", "--out", filepath.Join(dir, "x")}, false, "unknown dtype"},
 		{"logits bad shape", []string{"logits", "--checkpoint", ckpt, "--input", shared.Path(t, "testdata/seed_g3_1x_logits.npy"), "--out", filepath.Join(dir, "o.npy")}, false, "shape"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -16,14 +16,14 @@ func runSummary(args []string, stdout io.Writer) error {
 	groups := fs.Int("groups", 3, "group count, with --family and no --checkpoint")
 	width := fs.Float64("width", 1, "width multiplier (megvii: 0.5, 1, 1.5, 2), with --family and no --checkpoint")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: shufflenet summary (--checkpoint PATH | --family F [--groups G] [--width W])")
+		fmt.Fprintln(fs.Output(), "usage: shufflenet summary (--weights FILE | --checkpoint PATH | --family F [--groups G] [--width W])")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var arch engine.Architecture
-	if model.checkpoint != "" {
+	if model.given() {
 		net, err := model.load()
 		if err != nil {
 			return err
@@ -41,7 +41,7 @@ func runSummary(args []string, stdout io.Writer) error {
 		case engine.MMPretrain:
 			arch, err = engine.MMPretrainArchitecture(*groups)
 		default:
-			return usagef("summary: give --checkpoint, or --family seed|megvii|pytorchcv|mmpretrain")
+			return usagef("summary: give --weights, --checkpoint, or --family seed|megvii|pytorchcv|mmpretrain")
 		}
 		if err != nil {
 			return err

@@ -23,6 +23,7 @@ run: build
 ## test: everything CI runs.
 test: check-format vet wasm-check
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./...
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test -race ./server/... ./classify/... ./weights/zoo/...
 	$(MAKE) fuzz-smoke
 
 check-format:
@@ -39,6 +40,7 @@ wasm-check:
 fuzz-smoke:
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 10s ./weights/pth
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./weights
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzReadImage$$' -fuzztime 10s ./server
 
 ## bench: native benchmarks (ms/op, allocs/op, GMAC/s).
 bench:

@@ -10,3 +10,5 @@ require (
 	github.com/x448/float16 v0.8.4
 	golang.org/x/image v0.48.0
 )
+
+require github.com/andybalholm/brotli v1.3.0 // indirect

@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"summary":  {"print a model's layer table: output shapes, parameters, MACs", runSummary},
 	"convert":  {"convert a PyTorch checkpoint into a weights file (int8, f16 or f32)", runConvert},
 	"fetch":    {"fetch a zoo model's checkpoint, verify it and convert it to int8", runFetch},
+	"serve":    {"serve the web demo, its weights and /api/classify", runServe},
 }
 
 func main() {

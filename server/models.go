@@ -1,0 +1,159 @@
+package server
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/zoo"
+)
+
+// ModelInfo is what /api/models says about a model.
+type ModelInfo struct {
+	Name    string        `json:"name"`
+	Family  engine.Family `json:"family"`
+	Groups  int           `json:"groups"`
+	Width   float64       `json:"width"`
+	MACs    int64         `json:"macs"`
+	Params  int64         `json:"params"`
+	Top1    float64       `json:"top1,omitempty"` // reported ImageNet accuracy, percent (zoo models only)
+	Top5    float64       `json:"top5,omitempty"`
+	License string        `json:"license,omitempty"`
+	Bytes   int           `json:"bytes"` // size of the weights file
+	URL     string        `json:"url"`   // where the browser downloads the weights
+	Default bool          `json:"default"`
+}
+
+// Model is a network the server runs, with a pool of copies that share its
+// weights: one per request in flight, made on demand and reused.
+type Model struct {
+	Info ModelInfo
+	arch engine.Architecture
+	base *engine.Network
+	pool chan *engine.Network
+}
+
+func (m *Model) acquire() *engine.Network {
+	select {
+	case n := <-m.pool:
+		return n
+	default:
+		return m.base.Clone()
+	}
+}
+
+func (m *Model) release(n *engine.Network) {
+	select {
+	case m.pool <- n:
+	default: // the pool is full: let this copy go
+	}
+}
+
+// Registry is the set of models a server runs, by name.
+type Registry struct {
+	byName map[string]*Model
+	order  []string
+	def    string
+}
+
+// weightsSuffix marks the files a weights directory serves: NAME.int8.safetensors
+// (or any NAME.safetensors made by 'shufflenet convert').
+const weightsSuffix = ".safetensors"
+
+// ReadWeightsDir reads the weights files at the top of dir. Directories
+// (the download cache), symbolic links and other files are skipped, so
+// nothing outside dir is ever read or served.
+func ReadWeightsDir(dir string) (map[string][]byte, error) {
+	fsys := os.DirFS(dir)
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read weights: %w", err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), weightsSuffix) {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		files[e.Name()] = data
+	}
+	return files, nil
+}
+
+// LoadModels decodes weights files (by file name) and keeps up to poolSize
+// idle copies of each network. A model's name is its file name without
+// ".int8.safetensors" (or ".safetensors"); urlOf gives the URL the browser
+// fetches a file from. The default model is the zoo's default if present,
+// else the first by name.
+func LoadModels(files map[string][]byte, poolSize int, urlOf func(file string) string) (*Registry, error) {
+	r := &Registry{byName: map[string]*Model{}}
+	for file, data := range files {
+		m, err := weights.Decode(data)
+		if err != nil {
+			return nil, fmt.Errorf("weights %s: %w", file, err)
+		}
+		net, err := m.Network()
+		if err != nil {
+			return nil, fmt.Errorf("weights %s: %w", file, err)
+		}
+		name := strings.TrimSuffix(strings.TrimSuffix(file, weightsSuffix), ".int8")
+		info := ModelInfo{
+			Name: name, Family: m.Arch.Family, Groups: m.Arch.Groups, Width: m.Arch.Width,
+			MACs: m.Arch.MACs(), Params: m.Arch.ParamCount(), Bytes: len(data), URL: urlOf(file),
+		}
+		if z, err := zoo.Lookup(name); err == nil {
+			info.Top1, info.Top5, info.License = z.Top1, z.Top5, z.License
+		}
+		r.byName[name] = &Model{Info: info, arch: m.Arch, base: net, pool: make(chan *engine.Network, poolSize)}
+		r.order = append(r.order, name)
+	}
+	slices.Sort(r.order)
+	if len(r.order) > 0 {
+		r.def = r.order[0]
+		if _, ok := r.byName[zoo.Default()]; ok {
+			r.def = zoo.Default()
+		}
+		r.byName[r.def].Info.Default = true
+	}
+	return r, nil
+}
+
+// Get returns a model by name; "" means the default.
+func (r *Registry) Get(name string) (*Model, bool) {
+	if name == "" {
+		name = r.def
+	}
+	m, ok := r.byName[name]
+	return m, ok
+}
+
+// Infos lists every model, default first.
+func (r *Registry) Infos() []ModelInfo {
+	out := []ModelInfo{}
+	for _, n := range r.order {
+		out = append(out, r.byName[n].Info)
+	}
+	slices.SortStableFunc(out, func(a, b ModelInfo) int {
+		switch {
+		case a.Default == b.Default:
+			return 0
+		case a.Default:
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// weightsURL is where the browser fetches a weights file.
+func weightsURL(assets *Assets) func(string) string {
+	return func(file string) string { return assets.HashedPath(path.Join("/weights", file)) }
+}

@@ -1,0 +1,250 @@
+// Package server is the project's one-binary deployment: it hosts the web
+// demo (the page, the engine compiled to WebAssembly, the weights) and runs
+// the same engine natively behind /api/classify.
+//
+// Routes:
+//
+//	GET  /                 the demo page and every other static asset
+//	GET  /weights/...      the weights files the page downloads
+//	GET  /healthz          liveness
+//	GET  /api/models       the models this server can serve
+//	POST /api/classify     ?model=NAME&top=K, an image as the body or as multipart
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Limits bound what one request may cost.
+type Limits struct {
+	MaxBody    int64         // bytes of an upload (10 MB)
+	MaxPixels  int           // pixels of a decoded image (50 megapixels)
+	Concurrent int           // inferences at once (GOMAXPROCS)
+	Queue      int           // requests that may wait for one (4 x Concurrent)
+	Timeout    time.Duration // for a classification, waiting included (10 s)
+	MaxTop     int           // largest top=K (20)
+}
+
+// withDefaults fills the zero fields of l.
+func (l Limits) withDefaults() Limits {
+	if l.MaxBody == 0 {
+		l.MaxBody = 10 << 20
+	}
+	if l.MaxPixels == 0 {
+		l.MaxPixels = 50_000_000
+	}
+	if l.Concurrent == 0 {
+		l.Concurrent = runtime.GOMAXPROCS(0)
+	}
+	if l.Queue == 0 {
+		l.Queue = 4 * l.Concurrent
+	}
+	if l.Timeout == 0 {
+		l.Timeout = 10 * time.Second
+	}
+	if l.MaxTop == 0 {
+		l.MaxTop = 20
+	}
+	return l
+}
+
+// Config configures a Server. The zero value serves nothing; set Static
+// (usually web.Static()) and Weights.
+type Config struct {
+	Static  *Assets           // front end, prepared by PrepareAssets
+	Weights map[string][]byte // weights files by name, e.g. from ReadWeightsDir
+	Limits  Limits
+	Logger  *slog.Logger // nil: discard
+}
+
+// Server serves the site and the API. Its handlers are safe for concurrent use.
+type Server struct {
+	static  *Assets
+	weights *Assets
+	models  *Registry
+	limits  Limits
+	log     *slog.Logger
+	// inflight holds a token for every admitted classification (running or
+	// waiting); slots for every running one.
+	inflight, slots chan struct{}
+}
+
+// New prepares a server: it decodes every weights file and builds each network once.
+func New(cfg Config) (*Server, error) {
+	s := &Server{static: cfg.Static, limits: cfg.Limits.withDefaults(), log: cfg.Logger}
+	if s.static == nil {
+		s.static = &Assets{byPath: map[string]*Asset{}}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	files := map[string][]byte{}
+	for name, data := range cfg.Weights {
+		files["/weights/"+name] = data
+	}
+	var err error
+	if s.weights, err = prepareFiles(files); err != nil {
+		return nil, err
+	}
+	if s.models, err = LoadModels(maps.Clone(cfg.Weights), s.limits.Concurrent, weightsURL(s.weights)); err != nil {
+		return nil, err
+	}
+	s.inflight = make(chan struct{}, s.limits.Concurrent+s.limits.Queue)
+	s.slots = make(chan struct{}, s.limits.Concurrent)
+	return s, nil
+}
+
+// Models lists the models the server runs.
+func (s *Server) Models() []ModelInfo { return s.models.Infos() }
+
+// Handler serves the whole site: static files, weights and the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", s.API())
+	mux.HandleFunc("/healthz", s.healthz)
+	mux.HandleFunc("/", s.serveStatic)
+	return s.middleware(mux)
+}
+
+// API serves /api/models and /api/classify alone, for hosts that serve
+// static files themselves (the Cloudflare Worker).
+func (s *Server) API() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/models", s.listModels)
+	mux.HandleFunc("/api/classify", s.classify)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such API: "+r.URL.Path)
+	})
+	return mux
+}
+
+func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p := r.URL.Path
+	if strings.HasSuffix(p, "/") {
+		p += "index.html"
+	}
+	a, ok := s.static.Lookup(p)
+	if !ok {
+		a, ok = s.weights.Lookup(p)
+	}
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	serveAsset(w, r, a, p)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "models": len(s.models.order)})
+}
+
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "use GET")
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Cache-Control", "no-cache")
+	writeJSON(w, http.StatusOK, map[string]any{"models": s.models.Infos()})
+}
+
+// middleware adds the headers every response carries and logs each request.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+			slog.Int64("bytes", rec.bytes), slog.Duration("took", time.Since(start)))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers {"error": msg} with status.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// ListenAndServe serves on addr until ctx is done, then shuts down
+// gracefully: it stops accepting connections and lets requests in flight
+// finish (for up to 20 seconds). ready is called with the URL once the
+// listener is open.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(url string)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second, // a 10 MB upload on a slow link
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(fmt.Sprintf("http://%s/", ln.Addr()))
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -6,22 +6,39 @@ IMG     ?= $(SHARED)/images/chelsea.png
 CHECKPOINT ?= $(SHARED)/weights/megvii-shufflenetv1-g3-0.5x.pth.tar
 
 MODEL   ?= megvii-g3-0.5x
+ADDR    ?= 127.0.0.1:8080
+GEN     := web/static/gen
+WASM_SRC := $(shell find engine classify labels heatmap weights wasm -name '*.go' -not -name '*_test.go') go.mod
 
-.PHONY: run test build weights bench check-format vet wasm-check fuzz-smoke
+.PHONY: run test build wasm weights bench check-format vet wasm-check fuzz-smoke
 
-build:
+## run: build the wasm, fetch and convert the default weights if missing, serve the page.
+run: build weights
+	./bin/shufflenet serve --addr $(ADDR) --weights weights
+
+## build: the CLI and server, with the page and the wasm built in.
+build: wasm
 	$(GO) build -o bin/shufflenet ./cmd/shufflenet
+
+## wasm: the engine for the browser, Go's wasm_exec.js beside it, and a brotli copy.
+wasm: $(GEN)/shufflenet.wasm
+
+$(GEN)/shufflenet.wasm: $(WASM_SRC)
+	mkdir -p $(GEN)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(GEN)/wasm_exec.js
+	$(GO) run ./internal/precompress $@
 
 ## weights: fetch MODEL's checkpoint (cache, $$SHUFFLENET_CHECKPOINTS or download), verify it, convert to int8.
 weights: build
 	./bin/shufflenet fetch $(MODEL)
 
-## run: classify IMG with the real Megvii g3 0.5x checkpoint.
-run: build
+## classify: classify IMG natively with the real Megvii g3 0.5x checkpoint.
+classify: build
 	./bin/shufflenet classify --checkpoint $(CHECKPOINT) $(IMG)
 
 ## test: everything CI runs.
-test: check-format vet wasm-check
+test: check-format vet wasm-check wasm
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./...
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -race ./server/... ./classify/... ./weights/zoo/...
 	$(MAKE) fuzz-smoke
@@ -34,7 +51,7 @@ vet:
 
 # The engine and everything the browser build needs compile for WebAssembly.
 wasm-check:
-	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./classify ./labels
+	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./classify ./labels ./weights ./wasm
 
 # Each parser's fuzz target runs briefly on top of its seed corpus.
 fuzz-smoke:

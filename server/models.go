@@ -24,8 +24,9 @@ type ModelInfo struct {
 	Top1    float64       `json:"top1,omitempty"` // reported ImageNet accuracy, percent (zoo models only)
 	Top5    float64       `json:"top5,omitempty"`
 	License string        `json:"license,omitempty"`
-	Bytes   int           `json:"bytes"` // size of the weights file
-	URL     string        `json:"url"`   // where the browser downloads the weights
+	Bytes   int           `json:"bytes"`  // size of the weights file
+	SHA256  string        `json:"sha256"` // of the weights file, checked by the browser
+	URL     string        `json:"url"`    // where the browser downloads the weights
 	Default bool          `json:"default"`
 }
 
@@ -107,7 +108,7 @@ func LoadModels(files map[string][]byte, poolSize int, urlOf func(file string) s
 		name := strings.TrimSuffix(strings.TrimSuffix(file, weightsSuffix), ".int8")
 		info := ModelInfo{
 			Name: name, Family: m.Arch.Family, Groups: m.Arch.Groups, Width: m.Arch.Width,
-			MACs: m.Arch.MACs(), Params: m.Arch.ParamCount(), Bytes: len(data), URL: urlOf(file),
+			MACs: m.Arch.MACs(), Params: m.Arch.ParamCount(), Bytes: len(data), SHA256: digest(data), URL: urlOf(file),
 		}
 		if z, err := zoo.Lookup(name); err == nil {
 			info.Top1, info.Top5, info.License = z.Top1, z.Top5, z.License

@@ -161,7 +161,36 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, map[string]any{"models": s.models.Infos()})
+	writeJSON(w, http.StatusOK, ModelList{Engine: s.engine(), Models: s.models.Infos()})
+}
+
+// ModelList is /api/models' answer: the engine the browser downloads and
+// the models it can load, with sizes so that a page can show the progress
+// of the first load in bytes.
+type ModelList struct {
+	Engine *EngineInfo `json:"engine,omitempty"`
+	Models []ModelInfo `json:"models"`
+}
+
+// EngineInfo locates the engine compiled to WebAssembly and Go's loader for it.
+type EngineInfo struct {
+	URL      string `json:"url"`
+	Bytes    int    `json:"bytes"`
+	WasmExec string `json:"wasm_exec"`
+}
+
+// engineWasm and wasmExec are where `make wasm` puts the engine and Go's loader.
+const (
+	engineWasm = "/gen/shufflenet.wasm"
+	wasmExec   = "/gen/wasm_exec.js"
+)
+
+func (s *Server) engine() *EngineInfo {
+	a, ok := s.static.Lookup(engineWasm)
+	if !ok {
+		return nil
+	}
+	return &EngineInfo{URL: a.HashedPath, Bytes: len(a.Body), WasmExec: s.static.HashedPath(wasmExec)}
 }
 
 // middleware adds the headers every response carries and logs each request.

@@ -371,6 +371,38 @@ func float16Bytes(v []float32) ([]byte, error) {
 	return b, nil
 }
 
+// AsStored returns p as it reads back from a file that stores conv i's
+// weights as dtypes[i]: what a conversion's choice of dtypes costs.
+func AsStored(arch engine.Architecture, p engine.Params, dtypes []DType) engine.Params {
+	q := engine.Params{Units: make([]engine.UnitParams, len(p.Units))}
+	src, dst := convsOf(&p), convsOf(&q)
+	shapes := convShapes(arch)
+	for i, c := range src {
+		w := c.Weight
+		switch dtypes[i] {
+		case Int8:
+			w = dequantizeInt8(quantizeInt8(c.Weight, shapes[i].shape.Out))
+		case Float16:
+			w = make([]float32, len(c.Weight))
+			for j, v := range c.Weight {
+				w[j] = float16.Fromfloat32(v).Float32()
+			}
+		}
+		*dst[i] = engine.Conv{Weight: w, Bias: c.Bias}
+	}
+	return q
+}
+
+// LayerNames lists every conv's tensor-name prefix in network order (stem,
+// units.I.compress, ..., classifier): the order of Model.DTypes.
+func LayerNames(a engine.Architecture) []string {
+	var names []string
+	for _, s := range convShapes(a) {
+		names = append(names, s.name)
+	}
+	return names
+}
+
 // Network builds the engine network the file describes.
 func (m *Model) Network() (*engine.Network, error) {
 	return engine.New(m.Arch, m.Params)

@@ -29,7 +29,7 @@ type Result struct {
 	File []byte
 	Arch engine.Architecture
 	// Plan is the per-layer choice and its measurements (int8 only).
-	Plan *weights.Plan
+	Plan *Plan
 }
 
 // Checkpoint converts the bytes of a PyTorch checkpoint.
@@ -47,7 +47,7 @@ func Checkpoint(data []byte, opts Options) (*Result, error) {
 	var dtypes []weights.DType
 	switch opts.DType {
 	case weights.Int8:
-		plan, err := weights.PlanInt8(m.Arch, params)
+		plan, err := PlanInt8(m.Arch, params)
 		if err != nil {
 			return nil, err
 		}

@@ -109,7 +109,7 @@ func TestInt8KeepsSeedAndFamilyReferences(t *testing.T) {
 			q, res := convertShared(t, r.checkpoint, weights.Int8)
 			input := shared.NPY(t, r.input)
 			want, got := forward(t, f32, input), forward(t, q, input)
-			cos := weights.Cosine(got, want)
+			cos := convert.Cosine(got, want)
 			t.Logf("cosine %.6f, float16 layers %v", cos, res.Plan.Float16Layers())
 			if cos < 0.999 || engine.TopK(got, 1)[0] != engine.TopK(want, 1)[0] {
 				t.Errorf("int8: cosine %.6f, top-1 %d vs float %d", cos, engine.TopK(got, 1)[0], engine.TopK(want, 1)[0])
@@ -132,7 +132,7 @@ func TestInt8FidelityOnPhotos(t *testing.T) {
 			worst, worstName, count := 1.0, "", 0
 			check := func(name string, input []float32, isPhoto bool) {
 				want, got := forward(t, f32, input), forward(t, q, input)
-				cos := weights.Cosine(got, want)
+				cos := convert.Cosine(got, want)
 				count++
 				if cos < worst {
 					worst, worstName = cos, name

@@ -1,4 +1,4 @@
-package weights
+package convert
 
 import (
 	"fmt"
@@ -11,13 +11,13 @@ import (
 	"sync"
 
 	"github.com/shufflenet-go/shufflenet/engine"
-	"github.com/x448/float16"
+	"github.com/shufflenet-go/shufflenet/weights"
 )
 
 // Plan is a per-layer choice of storage types for an int8 file, with the
 // measurements behind it.
 type Plan struct {
-	DTypes []DType
+	DTypes []weights.DType
 	// Names are the layers' tensor-name prefixes, in network order.
 	Names []string
 	// Sensitivity[i] is how much quantizing layer i alone to int8 moves the
@@ -32,7 +32,7 @@ type Plan struct {
 func (p Plan) Float16Layers() []string {
 	var out []string
 	for i, dt := range p.DTypes {
-		if dt == Float16 {
+		if dt == weights.Float16 {
 			out = append(out, p.Names[i])
 		}
 	}
@@ -64,10 +64,10 @@ const (
 // sweep runs at 128x128 to be quick (the network is fully convolutional), the
 // final check at the model's own input size.
 func PlanInt8(arch engine.Architecture, p engine.Params) (Plan, error) {
-	shapes := convShapes(arch)
-	plan := Plan{DTypes: make([]DType, len(shapes)), Names: make([]string, len(shapes)), Sensitivity: make([]float64, len(shapes))}
-	for i, s := range shapes {
-		plan.DTypes[i], plan.Names[i] = Int8, s.name
+	shapes := weights.LayerNames(arch)
+	plan := Plan{DTypes: make([]weights.DType, len(shapes)), Names: shapes, Sensitivity: make([]float64, len(shapes))}
+	for i := range shapes {
+		plan.DTypes[i] = weights.Int8
 	}
 
 	small := arch
@@ -82,8 +82,8 @@ func PlanInt8(arch engine.Architecture, p engine.Params) (Plan, error) {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range jobs {
-				dtypes := slices.Repeat([]DType{Float32}, len(shapes))
-				dtypes[i] = Int8
+				dtypes := slices.Repeat([]weights.DType{weights.Float32}, len(shapes))
+				dtypes[i] = weights.Int8
 				var cos float64
 				cos, errs[i] = sweep.agreement(p, dtypes)
 				plan.Sensitivity[i] = 1 - cos
@@ -112,7 +112,7 @@ func PlanInt8(arch engine.Architecture, p engine.Params) (Plan, error) {
 	})
 	for _, i := range order {
 		if plan.Sensitivity[i] > SensitiveLayer {
-			plan.DTypes[i] = Float16
+			plan.DTypes[i] = weights.Float16
 		}
 	}
 	for _, next := range order {
@@ -124,7 +124,7 @@ func PlanInt8(arch engine.Architecture, p engine.Params) (Plan, error) {
 		if cos >= MinCosine {
 			return plan, nil
 		}
-		plan.DTypes[next] = Float16
+		plan.DTypes[next] = weights.Float16
 	}
 	plan.Cosine, err = full.agreement(p, plan.DTypes)
 	return plan, err
@@ -162,8 +162,8 @@ func newCalibration(arch engine.Architecture, p engine.Params, n int) (*calibrat
 
 // agreement is the worst cosine similarity, over the calibration images,
 // between the float logits and those of p stored with dtypes.
-func (c *calibration) agreement(p engine.Params, dtypes []DType) (float64, error) {
-	qnet, err := engine.New(c.arch, roundTrip(p, c.arch, dtypes))
+func (c *calibration) agreement(p engine.Params, dtypes []weights.DType) (float64, error) {
+	qnet, err := engine.New(c.arch, weights.AsStored(c.arch, p, dtypes))
 	if err != nil {
 		return 0, err
 	}
@@ -176,27 +176,6 @@ func (c *calibration) agreement(p engine.Params, dtypes []DType) (float64, error
 		worst = min(worst, Cosine(logits, c.logits[i]))
 	}
 	return worst, nil
-}
-
-// roundTrip returns p as it reads back after storing with dtypes.
-func roundTrip(p engine.Params, arch engine.Architecture, dtypes []DType) engine.Params {
-	q := engine.Params{Units: make([]engine.UnitParams, len(p.Units))}
-	src, dst := convsOf(&p), convsOf(&q)
-	shapes := convShapes(arch)
-	for i, c := range src {
-		w := c.Weight
-		switch dtypes[i] {
-		case Int8:
-			w = dequantizeInt8(quantizeInt8(c.Weight, shapes[i].shape.Out))
-		case Float16:
-			w = make([]float32, len(c.Weight))
-			for j, v := range c.Weight {
-				w[j] = float16.Fromfloat32(v).Float32()
-			}
-		}
-		*dst[i] = engine.Conv{Weight: w, Bias: c.Bias}
-	}
-	return q
 }
 
 // Cosine is the cosine similarity of two vectors.

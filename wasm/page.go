@@ -1,0 +1,389 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/shufflenet-go/shufflenet/heatmap"
+	"honnef.co/go/js/dom/v2"
+)
+
+// page is the demo's controller: it wires the interface's events, asks the
+// shim (web/static/app.js) for pixels and for inference by the workers, and
+// renders what comes back. Everything it does to the page goes through
+// dom/v2; the shim only does what needs browser APIs Go has no binding for
+// (canvas drawing, the camera, workers, streaming downloads).
+type page struct {
+	doc        dom.HTMLDocument
+	shim, pool js.Value
+	models     []modelInfo
+	model      modelInfo // the one in use
+	info       js.Value  // the workers' description of it: input size, resize, camSize
+	picture    *dom.HTMLCanvasElement
+	overlay    *dom.HTMLCanvasElement
+	video      *dom.HTMLVideoElement
+	last       js.Value // the last result, for redrawing the heat map
+	lastPixels js.Value // the last picture's pixels, to classify again with another model
+	camera     *camera
+	overlayRGB []byte
+}
+
+// modelInfo is a model as /api/models describes it.
+type modelInfo struct {
+	name, url, sha256, family string
+	bytes                     int
+	top1                      float64
+	def                       bool
+}
+
+// camera is one webcam session.
+type camera struct {
+	stopped bool
+	done    []time.Time // when recent frames were classified, for frames/s
+}
+
+func runPage() {
+	cfg := js.Global().Get("shufflenetPage")
+	doc := dom.GetWindow().Document().(dom.HTMLDocument)
+	p := &page{
+		doc: doc, shim: cfg.Get("shim"), pool: cfg.Get("shim").Get("pool"),
+		picture: doc.GetElementByID("picture").(*dom.HTMLCanvasElement),
+		overlay: doc.GetElementByID("overlay").(*dom.HTMLCanvasElement),
+		video:   doc.GetElementByID("video").(*dom.HTMLVideoElement),
+	}
+	list := cfg.Get("models")
+	for i := range list.Length() {
+		m := list.Index(i)
+		p.models = append(p.models, modelInfo{
+			name: m.Get("name").String(), url: m.Get("url").String(), sha256: m.Get("sha256").String(),
+			family: m.Get("family").String(), bytes: m.Get("bytes").Int(), top1: m.Get("top1").Float(), def: m.Get("default").Bool(),
+		})
+	}
+	p.fillModelPicker()
+	p.wire()
+	initial := cfg.Get("initial")
+	go p.useModel(p.find(initial.Get("name").String()), initial.Get("bytes"))
+}
+
+func (p *page) byID(id string) dom.HTMLElement { return p.doc.GetElementByID(id).(dom.HTMLElement) }
+
+func (p *page) find(name string) modelInfo {
+	for _, m := range p.models {
+		if m.name == name {
+			return m
+		}
+	}
+	return modelInfo{name: name}
+}
+
+func (p *page) fillModelPicker() {
+	sel := p.byID("model")
+	for _, m := range p.models {
+		opt := p.doc.CreateElement("option").(*dom.HTMLOptionElement)
+		opt.SetValue(m.name)
+		label := fmt.Sprintf("%s (%s, %.0f KB", m.name, m.family, float64(m.bytes)/1024)
+		if m.top1 > 0 {
+			label += fmt.Sprintf(", %.1f%% top-1", m.top1)
+		}
+		opt.SetTextContent(label + ")")
+		if m.def {
+			opt.SetAttribute("selected", "")
+		}
+		sel.AppendChild(opt)
+	}
+}
+
+// wire connects the interface's events. Handlers must not block the
+// browser, so anything that waits runs in a goroutine.
+func (p *page) wire() {
+	file := p.byID("file").(*dom.HTMLInputElement)
+	file.AddEventListener("change", false, func(dom.Event) {
+		if files := file.Files(); len(files) > 0 {
+			go p.classifyBlob(files[0].Value)
+		}
+		file.SetValue("") // choosing the same file again fires change again
+	})
+
+	drop := p.byID("drop")
+	for _, typ := range []string{"dragenter", "dragover"} {
+		drop.AddEventListener(typ, false, func(e dom.Event) {
+			e.PreventDefault()
+			drop.Class().Add("dragging")
+		})
+	}
+	drop.AddEventListener("dragleave", false, func(dom.Event) { drop.Class().Remove("dragging") })
+	drop.AddEventListener("drop", false, func(e dom.Event) {
+		e.PreventDefault()
+		drop.Class().Remove("dragging")
+		if f := firstFile(e.Underlying().Get("dataTransfer")); f.Truthy() {
+			go p.classifyBlob(f)
+		}
+	})
+	// The drop zone doubles as a button that opens the file picker.
+	drop.AddEventListener("keydown", false, func(e dom.Event) {
+		if k := e.(*dom.KeyboardEvent).Key(); k == "Enter" || k == " " {
+			e.PreventDefault()
+			file.Click()
+		}
+	})
+	p.doc.AddEventListener("paste", false, func(e dom.Event) {
+		if f := firstFile(e.Underlying().Get("clipboardData")); f.Truthy() {
+			e.PreventDefault()
+			go p.classifyBlob(f)
+		}
+	})
+
+	p.byID("camera").AddEventListener("click", false, func(dom.Event) { go p.toggleCamera() })
+	p.byID("heatmap").AddEventListener("change", false, func(dom.Event) { p.drawHeatmap() })
+	p.byID("model").AddEventListener("change", false, func(dom.Event) {
+		name := p.byID("model").(*dom.HTMLSelectElement).Value()
+		go p.useModel(p.find(name), js.Null())
+	})
+}
+
+// firstFile returns the first file of a DataTransfer (drop or paste), or null.
+func firstFile(dt js.Value) js.Value {
+	if !dt.Truthy() || dt.Get("files").Length() == 0 {
+		return js.Null()
+	}
+	return dt.Get("files").Index(0)
+}
+
+// setReady enables or disables the controls that need a loaded model.
+func (p *page) setReady(ready bool) {
+	for _, id := range []string{"file", "camera", "model", "drop"} {
+		el := p.byID(id)
+		if ready {
+			el.RemoveAttribute("disabled")
+			el.RemoveAttribute("aria-disabled")
+		} else {
+			el.SetAttribute("disabled", "")
+			el.SetAttribute("aria-disabled", "true")
+		}
+	}
+}
+
+// useModel loads a model into the workers (downloading its weights unless
+// bytes are given) and classifies the current picture again with it.
+func (p *page) useModel(m modelInfo, bytes js.Value) {
+	p.setReady(false)
+	defer p.setReady(true)
+	if !bytes.Truthy() {
+		v, err := await(p.shim.Call("fetchBytes", m.url, m.bytes))
+		if err != nil {
+			p.showError(fmt.Sprintf("Could not download the weights of %s: %v. Check the connection and pick the model again.", m.name, err))
+			return
+		}
+		bytes = v
+	}
+	info, err := await(p.pool.Call("load", m.name, bytes, m.sha256))
+	if err != nil {
+		p.showError(fmt.Sprintf("Could not load %s: %v", m.name, err))
+		return
+	}
+	p.model, p.info = m, info
+	p.clearError()
+	p.byID("status").SetTextContent(fmt.Sprintf("Ready: %s runs in your browser. Choose a picture.", m.name))
+	if p.lastPixels.Truthy() && p.camera == nil {
+		p.classifyPixels(p.lastPixels)
+	}
+}
+
+// classifyBlob classifies a picked, dropped or pasted file.
+func (p *page) classifyBlob(blob js.Value) {
+	if p.info.IsUndefined() {
+		return // still loading; the controls are disabled
+	}
+	if p.camera != nil {
+		p.stopCamera()
+	}
+	pixels, err := await(p.shim.Call("pictureFromBlob", blob, p.picture.Underlying(), p.info.Get("size"), p.info.Get("resize")))
+	if err != nil {
+		p.showError(fmt.Sprintf("%q is not a picture this browser can open (%v). Try a JPEG, PNG, GIF or WebP file.", blob.Get("name").String(), err))
+		return
+	}
+	p.lastPixels = pixels
+	p.byID("caption").SetTextContent(blob.Get("name").String())
+	p.classifyPixels(pixels)
+}
+
+func (p *page) classifyPixels(pixels js.Value) {
+	res, err := await(p.pool.Call("classify", p.model.name, pixels, 5, true, false))
+	if err != nil {
+		p.showError("Classification failed: " + err.Error())
+		return
+	}
+	p.clearError()
+	p.render(res)
+}
+
+// render shows a result: the top-5 with bars, a spoken summary, the time.
+func (p *page) render(res js.Value) {
+	p.last = res
+	top := res.Get("top")
+	list := p.byID("top")
+	list.SetInnerHTML("")
+	var spoken []string
+	for i := range top.Length() {
+		pred := top.Index(i)
+		label, prob := pred.Get("label").String(), pred.Get("prob").Float()
+		li := p.doc.CreateElement("li").(dom.HTMLElement)
+		name := p.doc.CreateElement("span").(dom.HTMLElement)
+		name.Class().Add("label")
+		name.SetTextContent(label)
+		pct := p.doc.CreateElement("span").(dom.HTMLElement)
+		pct.Class().Add("prob")
+		pct.SetTextContent(fmt.Sprintf("%.1f%%", 100*prob))
+		bar := p.doc.CreateElement("span").(dom.HTMLElement)
+		bar.Class().Add("bar")
+		bar.SetAttribute("aria-hidden", "true")
+		bar.Style().SetProperty("width", fmt.Sprintf("%.1f%%", 100*prob), "")
+		li.SetAttribute("data-index", fmt.Sprint(pred.Get("index").Int()))
+		li.AppendChild(name)
+		li.AppendChild(pct)
+		li.AppendChild(bar)
+		list.AppendChild(li)
+		spoken = append(spoken, fmt.Sprintf("%s %.0f%%", label, 100*prob))
+	}
+	if len(spoken) > 0 && p.camera == nil {
+		p.byID("summary").SetTextContent("Most likely " + spoken[0] + ". Then " + strings.Join(spoken[1:], ", ") + ".")
+	}
+	p.byID("status").SetTextContent(fmt.Sprintf("%.1f ms with %s, in your browser.", res.Get("ms").Float(), p.model.name))
+	p.drawHeatmap()
+}
+
+// drawHeatmap shows or hides the class activation map of the last result.
+func (p *page) drawHeatmap() {
+	show := p.byID("heatmap").(*dom.HTMLInputElement).Checked()
+	cam := js.Undefined()
+	if p.last.Truthy() {
+		cam = p.last.Get("cam")
+	}
+	if !show || !cam.Truthy() {
+		p.overlay.SetAttribute("hidden", "")
+		return
+	}
+	side, size := p.last.Get("camSize").Int(), p.picture.Width()
+	values := make([]float32, side*side)
+	for i := range values {
+		values[i] = float32(cam.Index(i).Float())
+	}
+	if len(p.overlayRGB) != 4*size*size {
+		p.overlayRGB = make([]byte, 4*size*size)
+	}
+	heatmap.Render(p.overlayRGB, values, side, size)
+	p.shim.Call("drawRGBA", p.overlay.Underlying(), bytesToJS(p.overlayRGB), size)
+	p.overlay.RemoveAttribute("hidden")
+}
+
+func (p *page) toggleCamera() {
+	if p.camera != nil {
+		p.stopCamera()
+		return
+	}
+	c := &camera{}
+	p.camera = c
+	button := p.byID("camera")
+	button.SetTextContent("Stop webcam")
+	button.SetAttribute("aria-pressed", "true")
+	if _, err := await(p.shim.Call("startCamera", p.video.Underlying())); err != nil {
+		p.stopCamera()
+		p.showError(cameraError(err))
+		return
+	}
+	p.clearError()
+	p.byID("caption").SetTextContent("Live from the webcam")
+	p.cameraLoop(c)
+}
+
+// cameraLoop draws every video frame and sends one for classification
+// whenever a worker is free; frames that arrive while all are busy are
+// skipped, never queued, so the results stay live.
+func (p *page) cameraLoop(c *camera) {
+	size, resize := p.info.Get("size"), p.info.Get("resize")
+	for !c.stopped {
+		if _, err := await(p.shim.Call("nextFrame")); err != nil {
+			return
+		}
+		if c.stopped {
+			return
+		}
+		wanted := p.pool.Call("idle").Bool()
+		pixels := p.shim.Call("pictureFromVideo", p.video.Underlying(), p.picture.Underlying(), size, resize, wanted)
+		if !wanted || !pixels.Truthy() {
+			continue
+		}
+		promise := p.pool.Call("classify", p.model.name, pixels, 5, p.byID("heatmap").(*dom.HTMLInputElement).Checked(), true)
+		go func() {
+			res, err := await(promise)
+			if err != nil || !res.Truthy() || c.stopped {
+				return
+			}
+			p.lastPixels = pixels
+			p.render(res)
+			p.countFrame(c)
+		}()
+	}
+}
+
+// countFrame updates frames/s over the last two seconds.
+func (p *page) countFrame(c *camera) {
+	now := time.Now()
+	c.done = append(c.done, now)
+	for len(c.done) > 0 && now.Sub(c.done[0]) > 2*time.Second {
+		c.done = c.done[1:]
+	}
+	if len(c.done) > 1 {
+		fps := float64(len(c.done)-1) / now.Sub(c.done[0]).Seconds()
+		p.byID("fps").SetTextContent(fmt.Sprintf("%.1f frames/s", fps))
+	}
+}
+
+func (p *page) stopCamera() {
+	if p.camera == nil {
+		return
+	}
+	p.camera.stopped = true
+	p.camera = nil
+	p.shim.Call("stopCamera", p.video.Underlying())
+	button := p.byID("camera")
+	button.SetTextContent("Start webcam")
+	button.SetAttribute("aria-pressed", "false")
+	p.byID("fps").SetTextContent("")
+}
+
+// cameraError turns getUserMedia's error names into advice.
+func cameraError(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "NotAllowedError"), strings.HasPrefix(msg, "SecurityError"):
+		return "Camera access was denied. Allow the camera for this site in the browser's settings to use the webcam."
+	case strings.HasPrefix(msg, "NotFoundError"), strings.HasPrefix(msg, "OverconstrainedError"):
+		return "No camera was found. Connect one, or choose a picture instead."
+	case strings.HasPrefix(msg, "NotReadableError"):
+		return "The camera is in use by another application."
+	}
+	return "The webcam could not start: " + msg
+}
+
+func (p *page) showError(msg string) {
+	el := p.byID("error")
+	el.SetTextContent(msg)
+	el.RemoveAttribute("hidden")
+}
+
+func (p *page) clearError() {
+	el := p.byID("error")
+	el.SetTextContent("")
+	el.SetAttribute("hidden", "")
+}
+
+func bytesToJS(b []byte) js.Value {
+	v := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(v, b)
+	return v
+}

@@ -1,0 +1,126 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"syscall/js"
+	"time"
+
+	"github.com/shufflenet-go/shufflenet/classify"
+	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/weights"
+)
+
+// inference is the worker role: models by name, each with its network and
+// the buffers a classification needs, allocated once.
+type inference struct {
+	models map[string]*loadedModel
+}
+
+type loadedModel struct {
+	net    *engine.Network
+	arch   engine.Architecture
+	pixels []byte    // RGBA crop from the page
+	input  []float32 // the network's input tensor
+	cam    []float32 // class activation map of the top class
+	camRaw []byte    // cam as little-endian bytes for JavaScript
+}
+
+// serveInference exports globalThis.shufflenet = {load, classify} for
+// web/static/worker.js. Both return a plain object, with an "error" field
+// when something is wrong, because exceptions do not cross the boundary.
+func serveInference() {
+	in := &inference{models: map[string]*loadedModel{}}
+	js.Global().Set("shufflenet", js.ValueOf(map[string]any{
+		"load":     js.FuncOf(in.load),
+		"classify": js.FuncOf(in.classify),
+	}))
+}
+
+// load(name, bytes: Uint8Array) -> model description. The shim has
+// checked the file's sha256 (the browser's own digest is free; Go's would
+// add its crypto packages to the download).
+func (in *inference) load(_ js.Value, args []js.Value) any {
+	if len(args) < 2 {
+		return failure("load(name, bytes)")
+	}
+	name, data := args[0].String(), bytesOf(args[1])
+	m, err := weights.Decode(data)
+	if err != nil {
+		return failure(fmt.Sprintf("cannot load %s: %v", name, err))
+	}
+	net, err := m.Network()
+	if err != nil {
+		return failure(fmt.Sprintf("cannot load %s: %v", name, err))
+	}
+	a := m.Arch
+	side := a.FeatureSize()
+	in.models[name] = &loadedModel{
+		net: net, arch: a,
+		pixels: make([]byte, 4*a.InputSize()*a.InputSize()),
+		input:  make([]float32, 3*a.InputSize()*a.InputSize()),
+		cam:    make([]float32, side*side),
+		camRaw: make([]byte, 4*side*side),
+	}
+	return js.ValueOf(map[string]any{
+		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width,
+		"size": a.InputSize(), "resize": a.Input.ResizeShort, "classes": a.Classes, "camSize": side,
+	})
+}
+
+// classify(name, pixels: Uint8ClampedArray of size*size*4 RGBA, top, cam: bool)
+// -> {top: [{index, label, prob}], ms, cam?: Float32Array, camSize}.
+func (in *inference) classify(_ js.Value, args []js.Value) any {
+	if len(args) < 4 {
+		return failure("classify(name, pixels, top, cam)")
+	}
+	m, ok := in.models[args[0].String()]
+	if !ok {
+		return failure(fmt.Sprintf("model %q is not loaded", args[0].String()))
+	}
+	if n := args[1].Get("length").Int(); n != len(m.pixels) {
+		return failure(fmt.Sprintf("got %d bytes of pixels, want %d (%dx%d RGBA)", n, len(m.pixels), m.arch.InputSize(), m.arch.InputSize()))
+	}
+	js.CopyBytesToGo(m.pixels, args[1])
+	size := m.arch.InputSize()
+	if err := m.arch.Input.FromRGBA(m.input, m.pixels, 4*size); err != nil {
+		return failure(err.Error())
+	}
+	start := time.Now()
+	logits, err := m.net.Forward(m.input)
+	if err != nil {
+		return failure(err.Error())
+	}
+	ms := float64(time.Since(start).Microseconds()) / 1000
+	preds := classify.Top(logits, args[2].Int())
+	top := make([]any, len(preds))
+	for i, p := range preds {
+		top[i] = map[string]any{"index": p.Index, "label": p.Label, "prob": p.Prob}
+	}
+	out := map[string]any{"top": top, "ms": ms, "camSize": m.arch.FeatureSize()}
+	if args[3].Truthy() && len(preds) > 0 {
+		if err := m.net.ClassActivationMap(preds[0].Index, m.cam); err != nil {
+			return failure(err.Error())
+		}
+		out["cam"] = float32Array(m.camRaw, m.cam)
+	}
+	return js.ValueOf(out)
+}
+
+// float32Array copies v into a new JavaScript Float32Array through raw, a
+// byte buffer of 4*len(v).
+func float32Array(raw []byte, v []float32) js.Value {
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
+	}
+	bytes := js.Global().Get("Uint8Array").New(len(raw))
+	js.CopyBytesToJS(bytes, raw)
+	return js.Global().Get("Float32Array").New(bytes.Get("buffer"))
+}
+
+func failure(msg string) js.Value {
+	return js.ValueOf(map[string]any{"error": msg})
+}

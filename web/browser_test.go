@@ -1,0 +1,277 @@
+package web_test
+
+import (
+	"fmt"
+	"image"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/shufflenet-go/shufflenet/classify"
+	"github.com/shufflenet-go/shufflenet/internal/browsertest"
+	"github.com/shufflenet-go/shufflenet/internal/shared"
+	"github.com/shufflenet-go/shufflenet/preprocess"
+	"github.com/shufflenet-go/shufflenet/server"
+	"github.com/shufflenet-go/shufflenet/web"
+	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/convert"
+)
+
+var (
+	siteOnce    sync.Once
+	siteWeights []byte
+	siteErr     error
+)
+
+// weightsFile is the real Megvii g3 0.5x as the server ships it (int8),
+// converted once per test run.
+func weightsFile(t testing.TB) []byte {
+	t.Helper()
+	ckpt := shared.Read(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
+	siteOnce.Do(func() {
+		var res *convert.Result
+		res, siteErr = convert.Checkpoint(ckpt, convert.Options{DType: weights.Int8, SourceName: "megvii-shufflenetv1-g3-0.5x.pth.tar"})
+		if siteErr == nil {
+			siteWeights = res.File
+		}
+	})
+	if siteErr != nil {
+		t.Fatal(siteErr)
+	}
+	return siteWeights
+}
+
+// startSite serves the real front end and weights on 127.0.0.1.
+func startSite(t testing.TB) string {
+	t.Helper()
+	static, err := server.PrepareAssets(web.Static(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := static.Lookup("/gen/shufflenet.wasm"); !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the engine is not built into web/static/gen: run make wasm before the tests")
+		}
+		t.Skip("skipping: the engine is not built (make wasm)")
+	}
+	srv, err := server.New(server.Config{Static: static, Weights: map[string][]byte{"megvii-g3-0.5x.int8.safetensors": weightsFile(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL + "/"
+}
+
+// openDemo loads the page and waits until the model is loaded.
+func openDemo(t *testing.T, b *browsertest.Browser, url string) {
+	t.Helper()
+	b.Run(t, 60*time.Second,
+		chromedp.Navigate(url),
+		chromedp.WaitEnabled(chromedp.CSS("#file")),
+	)
+}
+
+// topResult is the first row of the results list.
+type topResult struct {
+	Index int    `json:"index"`
+	Label string `json:"label"`
+	Prob  string `json:"prob"`
+	Rows  int    `json:"rows"`
+}
+
+const readTop = `(() => {
+	const li = document.querySelector('#top li');
+	return li ? { index: +li.dataset.index, label: li.querySelector('.label').textContent,
+		prob: li.querySelector('.prob').textContent, rows: document.querySelectorAll('#top li').length } : null;
+})()`
+
+// upload sends a file through the file input and waits for a result whose
+// caption names it.
+func upload(t *testing.T, b *browsertest.Browser, path string) topResult {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Run(t, 30*time.Second,
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#top').replaceChildren()`),
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{abs}),
+		chromedp.WaitVisible(chromedp.CSS("#top li")),
+	)
+	return browsertest.Eval[topResult](t, b, 5*time.Second, readTop)
+}
+
+func TestPageLoadsWithoutErrors(t *testing.T) {
+	url := startSite(t)
+	b := browsertest.New(t)
+	openDemo(t, b, url)
+	progress := browsertest.Eval[[]float64](t, b, 5*time.Second, `[document.querySelector('#progress').value, document.querySelector('#progress').max]`)
+	if progress[0] != progress[1] || progress[1] < 1e6 {
+		t.Errorf("progress %v of %v bytes, want all of the wasm and weights", progress[0], progress[1])
+	}
+	if errs := b.Errors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+}
+
+// The file input's upload of the cat photo shows a cat class first, with
+// its probability; a screenshot of the result is kept as an artifact.
+func TestUploadShowsACat(t *testing.T) {
+	url := startSite(t)
+	b := browsertest.New(t)
+	openDemo(t, b, url)
+	cat := shared.Path(t, "images/chelsea.png")
+	if info, err := os.Stat(cat); err != nil || info.Size() == 0 {
+		t.Fatalf("test image: %v", err) // SetUploadFiles would send an empty file
+	}
+	top := upload(t, b, cat)
+	if top.Index < 281 || top.Index > 285 || !strings.HasSuffix(top.Prob, "%") || top.Rows != 5 {
+		t.Errorf("top-1 %+v, want a cat (281-285) with a percentage, 5 rows", top)
+	}
+	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#heatmap")), chromedp.WaitVisible(chromedp.CSS("#overlay")))
+	b.Screenshot(t, "demo-result.png")
+	if errs := b.Errors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+}
+
+// For every shared photo, the page's top-1 equals the native top-1 with
+// the same weights file.
+func TestSameTop1AsNative(t *testing.T) {
+	url := startSite(t)
+	m, err := weights.Decode(weightsFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := m.Network()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := browsertest.New(t)
+	openDemo(t, b, url)
+	for _, name := range []string{"chelsea.png", "coffee.png", "motorcycle_left.png", "grace_hopper.jpg"} {
+		input, err := preprocess.Tensor(shared.Read(t, "images/"+name), m.Arch.Input, preprocess.DefaultMaxPixels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits, err := net.Forward(input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		native := classify.Top(logits, 1)[0]
+		got := upload(t, b, shared.Path(t, "images/"+name))
+		t.Logf("%s: browser %d %s (%s), native %d %s (%.1f%%)", name, got.Index, got.Label, got.Prob, native.Index, native.Label, 100*native.Prob)
+		if got.Index != native.Index {
+			t.Errorf("%s: browser top-1 %d (%s), native %d (%s)", name, got.Index, got.Label, native.Index, native.Label)
+		}
+	}
+}
+
+// A file that is not an image shows an error in the page, and the page
+// keeps working: the next upload is classified and the error goes away.
+func TestNonImageThenImage(t *testing.T) {
+	url := startSite(t)
+	b := browsertest.New(t)
+	openDemo(t, b, url)
+	notes := filepath.Join(t.TempDir(), "notes.png")
+	os.WriteFile(notes, []byte("these are notes, not pixels"), 0o644)
+	b.Run(t, 20*time.Second,
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{notes}),
+		chromedp.WaitVisible(chromedp.CSS("#error")),
+	)
+	msg := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('#error').textContent`)
+	if !strings.Contains(msg, "notes.png") || !strings.Contains(msg, "not a picture") {
+		t.Errorf("error message %q", msg)
+	}
+	top := upload(t, b, shared.Path(t, "images/chelsea.png"))
+	if top.Index < 281 || top.Index > 285 {
+		t.Errorf("after the error: top-1 %+v", top)
+	}
+	if hidden := browsertest.Eval[bool](t, b, 5*time.Second, `document.querySelector('#error').hidden`); !hidden {
+		t.Error("the error is still shown after a good upload")
+	}
+}
+
+// writeY4M writes a picture as a few frames of an uncompressed Y4M video,
+// the format Chromium's fake camera plays.
+func writeY4M(t *testing.T, img image.Image, path string) {
+	const size = 320
+	rgba := preprocess.CenterCrop(img, size, size)
+	var b strings.Builder
+	fmt.Fprintf(&b, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", size, size)
+	y := make([]byte, size*size)
+	u := make([]byte, size*size/4)
+	v := make([]byte, size*size/4)
+	for py := range size {
+		for px := range size {
+			p := rgba.Pix[py*rgba.Stride+4*px:]
+			r, g, bl := float64(p[0]), float64(p[1]), float64(p[2])
+			y[py*size+px] = byte(min(255, max(0, 0.299*r+0.587*g+0.114*bl)))
+			if py%2 == 0 && px%2 == 0 {
+				i := (py/2)*(size/2) + px/2
+				u[i] = byte(min(255, max(0, 128-0.168736*r-0.331264*g+0.5*bl)))
+				v[i] = byte(min(255, max(0, 128+0.5*r-0.418688*g-0.081312*bl)))
+			}
+		}
+	}
+	for range 10 {
+		b.WriteString("FRAME\n")
+		b.Write(y)
+		b.Write(u)
+		b.Write(v)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The webcam (Chromium's fake camera playing the cat photo) gives live
+// predictions that keep coming, whose top-1 is the photo's, while no task
+// on the page's main thread runs for more than 100 ms.
+func TestWebcam(t *testing.T) {
+	url := startSite(t)
+	img, err := preprocess.Decode(shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(t.TempDir(), "cat.y4m")
+	writeY4M(t, img, video)
+	b := browsertest.New(t,
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video),
+	)
+	openDemo(t, b, url)
+	b.Run(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](`
+		window.longTasks = [];
+		new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
+			.observe({ type: 'longtask', buffered: false });
+	`))
+	b.Run(t, 30*time.Second,
+		chromedp.Click(chromedp.CSS("#camera")),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#fps').textContent.includes('frames/s')`, chromedp.WithPollingTimeout(20*time.Second)),
+	)
+	first := browsertest.Eval[topResult](t, b, 5*time.Second, readTop)
+	// Predictions keep updating: the frame count moves on.
+	time.Sleep(3 * time.Second)
+	fps := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('#fps').textContent`)
+	top := browsertest.Eval[topResult](t, b, 5*time.Second, readTop)
+	longest := browsertest.Eval[float64](t, b, 5*time.Second, `Math.max(0, ...window.longTasks)`)
+	t.Logf("webcam: %s, top-1 %d %s (%s) then %d %s; longest main-thread task %.0f ms", fps, first.Index, first.Label, first.Prob, top.Index, top.Label, longest)
+	if top.Index < 281 || top.Index > 285 {
+		t.Errorf("webcam top-1 %+v, want the photo's cat", top)
+	}
+	if longest > 100 {
+		t.Errorf("a main-thread task took %.0f ms while the webcam ran", longest)
+	}
+	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#camera")))
+	if errs := b.Errors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+}

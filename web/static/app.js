@@ -1,0 +1,97 @@
+// The demo page's shim. It loads the engine (the wasm and the default
+// weights, with one progress bar), starts the inference workers, and then
+// hands over to the page's controller, which is Go (wasm/page.go) running
+// from the same module. What it offers the controller is what needs browser
+// APIs: downloads, canvas pixels, the camera, the workers.
+import { Pool, compileEngine, cropInto, fetchBytes, pictureFromBlob } from '/engine.js';
+
+const WORKER = '/worker.js';
+const $ = (id) => document.getElementById(id);
+
+function fail(message) {
+  const el = $('error');
+  el.textContent = message;
+  el.hidden = false;
+  $('progress-text').textContent = 'Not loaded.';
+}
+
+// progress shows bytes loaded of a total on the page's progress bar.
+function progress(loaded, total) {
+  const bar = $('progress');
+  bar.max = total;
+  bar.value = Math.min(loaded, total);
+  const mb = (n) => (n / 1e6).toFixed(1);
+  $('progress-text').textContent = loaded >= total ? 'Loaded.' : `${mb(loaded)} of ${mb(total)} MB`;
+}
+
+let stream = null; // the camera's MediaStream while it runs
+
+const shim = {
+  fetchBytes: (url, total) => fetchBytes(url, total, progress),
+  pictureFromBlob,
+  // pictureFromVideo draws the current frame and, when asked, returns its pixels.
+  pictureFromVideo(video, canvas, size, resize, wantPixels) {
+    if (video.readyState < 2 || !video.videoWidth) return null;
+    const pixels = cropInto(canvas, video, video.videoWidth, video.videoHeight, size, resize);
+    return wantPixels ? pixels : null;
+  },
+  async startCamera(video) {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      throw Object.assign(new Error('this browser offers no camera access here (it needs https or localhost)'), { name: 'NotFoundError' });
+    }
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+    video.srcObject = stream;
+    await video.play();
+  },
+  stopCamera(video) {
+    stream?.getTracks().forEach((t) => t.stop());
+    stream = null;
+    video.srcObject = null;
+  },
+  nextFrame: () => new Promise((resolve) => requestAnimationFrame(resolve)),
+  drawRGBA(canvas, rgba, size) {
+    canvas.width = size;
+    canvas.height = size;
+    canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer), size, size), 0, 0);
+  },
+  pool: null,
+};
+
+async function start() {
+  const resp = await fetch('/api/models');
+  if (!resp.ok) throw new Error(`the server's model list answered HTTP ${resp.status}`);
+  const { engine, models } = await resp.json();
+  if (!engine) throw new Error('the server has no engine built in (run make wasm)');
+  const model = models.find((m) => m.default);
+  if (!model) throw new Error('the server has no weights (run make weights)');
+
+  // The engine and the weights download together, on one progress bar.
+  const total = engine.bytes + model.bytes;
+  const got = { engine: 0, weights: 0 };
+  const report = (part) => (loaded) => { got[part] = loaded; progress(got.engine + got.weights, total); };
+  let module, weights;
+  try {
+    [module, weights] = await Promise.all([
+      compileEngine(engine.url, engine.bytes, report('engine')),
+      fetchBytes(model.url, model.bytes, report('weights')),
+    ]);
+  } catch (e) {
+    throw new Error(`the download failed: ${e.message}`);
+  }
+
+  shim.pool = new Pool(WORKER, Math.min(2, navigator.hardwareConcurrency || 1));
+  await shim.pool.init(module, new URL(engine.wasm_exec, location.href).href);
+
+  globalThis.shufflenetPage = { shim, models, initial: { name: model.name, bytes: weights } };
+  const go = new Go();
+  const instance = await WebAssembly.instantiate(module, go.importObject);
+  go.run(instance);
+}
+
+if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
+  fail('This browser cannot run WebAssembly, which the demo needs. Try a current version of Chrome, Firefox, Safari or Edge.');
+} else if (typeof Go !== 'function') {
+  fail('The engine loader (wasm_exec.js) did not load. Reload the page.');
+} else {
+  start().catch((e) => fail(`The demo could not start: ${e.message}`));
+}

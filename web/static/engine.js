@@ -1,0 +1,141 @@
+// The browser side of the engine, shared by the demo page and the widget:
+// downloading with progress, a pool of inference workers, and turning
+// pictures and video frames into the model's square RGBA crop. Everything
+// here is a browser capability; decisions live in Go (wasm/page.go) or in
+// the widget.
+
+// fetchBytes downloads url, reporting (loaded, total) as bytes arrive.
+// total is the decoded size when known (compressed transfers report
+// decoded bytes, so Content-Length would not match).
+export async function fetchBytes(url, total, onProgress) {
+  const resp = await fetch(url);
+  if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url}`);
+  if (!resp.body) return new Uint8Array(await resp.arrayBuffer());
+  const reader = resp.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress?.(loaded, total);
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
+
+// compileEngine downloads and compiles the engine's wasm while it streams.
+export async function compileEngine(url, total, onProgress) {
+  const resp = await fetch(url);
+  if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url}`);
+  let loaded = 0;
+  const counted = resp.body.pipeThrough(new TransformStream({
+    transform(chunk, ctl) { loaded += chunk.length; onProgress?.(loaded, total); ctl.enqueue(chunk); },
+  }));
+  return WebAssembly.compileStreaming(new Response(counted, { headers: { 'Content-Type': 'application/wasm' } }));
+}
+
+// sha256 is the hex digest of bytes, or null where the browser has no
+// WebCrypto (an insecure context), in which case nothing is checked.
+async function sha256(bytes) {
+  if (!globalThis.crypto?.subtle) return null;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Pool is a set of inference workers sharing one compiled module.
+export class Pool {
+  constructor(workerURL, size) {
+    this.workers = Array.from({ length: size }, () => ({ worker: new Worker(workerURL), busy: false }));
+    this.waiting = []; // resolvers of classify() calls waiting for a free worker
+    this.nextId = 1;
+    this.pending = new Map();
+    for (const w of this.workers) {
+      w.worker.onmessage = ({ data }) => {
+        const p = this.pending.get(data.id);
+        this.pending.delete(data.id);
+        if (data.error) p.reject(new Error(data.error)); else p.resolve(data.result);
+      };
+      w.worker.onerror = (e) => {
+        for (const [id, p] of this.pending) { p.reject(new Error(e.message || 'worker failed')); this.pending.delete(id); }
+      };
+    }
+  }
+
+  get size() { return this.workers.length; }
+
+  call(w, msg, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  init(module, wasmExec) {
+    return Promise.all(this.workers.map((w) => this.call(w, { type: 'init', module, wasmExec })));
+  }
+
+  // load sends a weights file to every worker after checking its digest.
+  async load(name, bytes, expectedSha256) {
+    const got = expectedSha256 ? await sha256(bytes) : null;
+    if (got && got !== expectedSha256) {
+      throw new Error(`the weights file failed its checksum (sha256 ${got.slice(0, 12)}…, expected ${expectedSha256.slice(0, 12)}…)`);
+    }
+    const infos = await Promise.all(this.workers.map((w) => this.call(w, { type: 'load', name, bytes: bytes.slice().buffer })));
+    return infos[0];
+  }
+
+  idle() { return this.workers.some((w) => !w.busy); }
+
+  // classify runs on a free worker. With skipIfBusy it answers null at once
+  // when every worker is busy (live video drops frames instead of queueing);
+  // otherwise it waits for one.
+  async classify(name, pixels, top, cam, skipIfBusy) {
+    let w = this.workers.find((x) => !x.busy);
+    if (!w) {
+      if (skipIfBusy) return null;
+      w = await new Promise((resolve) => this.waiting.push(resolve));
+    }
+    w.busy = true;
+    try {
+      const copy = pixels.slice();
+      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, top, cam }, [copy.buffer]);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(w); else w.busy = false;
+    }
+  }
+}
+
+// cropInto draws the square the model sees onto canvas (size x size): the
+// source scaled so its short side is resize pixels, centre cropped, with
+// the browser's high-quality (antialiased) resampling. Returns the RGBA pixels.
+export function cropInto(canvas, source, width, height, size, resize) {
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const side = size * Math.min(width, height) / resize; // the crop, in source pixels
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(source, (width - side) / 2, (height - side) / 2, side, side, 0, 0, size, size);
+  return ctx.getImageData(0, 0, size, size).data;
+}
+
+// pictureFromBlob decodes an image file (EXIF orientation applied) and crops it.
+export async function pictureFromBlob(blob, canvas, size, resize) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  } catch {
+    throw new Error('the file could not be decoded as an image');
+  }
+  try {
+    return cropInto(canvas, bitmap, bitmap.width, bitmap.height, size, resize);
+  } finally {
+    bitmap.close();
+  }
+}

@@ -1,0 +1,52 @@
+// An inference worker: it runs the Go engine (compiled to WebAssembly) off
+// the page's thread, so the page never freezes. It is started by the demo
+// page and by the embeddable widget, possibly from another origin (as a
+// blob: URL), so it names no URL of its own: the first message brings the
+// compiled module and the address of Go's wasm_exec.js.
+//
+// Messages in:  {id, type: 'init', module, wasmExec}
+//               {id, type: 'load', name, bytes}
+//               {id, type: 'classify', name, pixels, top, cam}
+// Messages out: {id, result} or {id, error}
+'use strict';
+
+let engine;
+
+async function init({ module, wasmExec }) {
+  importScripts(wasmExec); // defines self.Go
+  const go = new Go();
+  const instance = await WebAssembly.instantiate(module, go.importObject);
+  go.run(instance); // runs main() until it waits; by then it has set self.shufflenet
+  engine = self.shufflenet;
+  return { ready: true };
+}
+
+function handle(msg) {
+  switch (msg.type) {
+    case 'init':
+      return init(msg);
+    case 'load':
+      return engine.load(msg.name, new Uint8Array(msg.bytes));
+    case 'classify':
+      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.top, !!msg.cam);
+  }
+  throw new Error(`unknown message ${msg.type}`);
+}
+
+// Messages are handled one at a time, in order: a 'load' sent right after
+// 'init' waits for the engine to start.
+let queue = Promise.resolve();
+self.onmessage = ({ data: msg }) => {
+  queue = queue.then(async () => {
+    try {
+      const result = await handle(msg);
+      if (result && result.error) {
+        self.postMessage({ id: msg.id, error: result.error });
+      } else {
+        self.postMessage({ id: msg.id, result });
+      }
+    } catch (e) {
+      self.postMessage({ id: msg.id, error: String(e && e.message || e) });
+    }
+  });
+};

@@ -14,7 +14,7 @@ WASM_SRC := $(shell find engine classify labels heatmap weights wasm -name '*.go
 
 ## run: build the wasm, fetch and convert the default weights if missing, serve the page.
 run: build weights
-	./bin/shufflenet serve --addr $(ADDR) --weights weights
+	./bin/shufflenet serve --addr $(ADDR) --weights weights $(if $(wildcard $(SHARED)/images),--examples $(SHARED)/images)
 
 ## build: the CLI and server, with the page and the wasm built in.
 build: wasm

@@ -66,18 +66,23 @@ type Registry struct {
 // (or any NAME.safetensors made by 'shufflenet convert').
 const weightsSuffix = ".safetensors"
 
-// ReadWeightsDir reads the weights files at the top of dir. Directories
-// (the download cache), symbolic links and other files are skipped, so
-// nothing outside dir is ever read or served.
+// ReadWeightsDir reads the weights files at the top of dir.
 func ReadWeightsDir(dir string) (map[string][]byte, error) {
+	return ReadDir(dir, weightsSuffix)
+}
+
+// ReadDir reads the regular files at the top of dir whose names end in one
+// of suffixes. Directories (the download cache), symbolic links and other
+// files are skipped, so nothing outside dir is ever read or served.
+func ReadDir(dir string, suffixes ...string) (map[string][]byte, error) {
 	fsys := os.DirFS(dir)
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("read weights: %w", err)
+		return nil, fmt.Errorf("read %s: %w", dir, err)
 	}
 	files := map[string][]byte{}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), weightsSuffix) {
+		if !e.Type().IsRegular() || !slices.ContainsFunc(suffixes, func(s string) bool { return strings.HasSuffix(e.Name(), s) }) {
 			continue
 		}
 		data, err := fs.ReadFile(fsys, e.Name())

@@ -63,17 +63,21 @@ func (l Limits) withDefaults() Limits {
 type Config struct {
 	Static  *Assets           // front end, prepared by PrepareAssets
 	Weights map[string][]byte // weights files by name, e.g. from ReadWeightsDir
-	Limits  Limits
-	Logger  *slog.Logger // nil: discard
+	// ExampleImages are served at /examples/images/NAME for the example
+	// documentation page (the project ships no photos of its own).
+	ExampleImages map[string][]byte
+	Limits        Limits
+	Logger        *slog.Logger // nil: discard
 }
 
 // Server serves the site and the API. Its handlers are safe for concurrent use.
 type Server struct {
-	static  *Assets
-	weights *Assets
-	models  *Registry
-	limits  Limits
-	log     *slog.Logger
+	static   *Assets
+	weights  *Assets
+	examples *Assets
+	models   *Registry
+	limits   Limits
+	log      *slog.Logger
 	// inflight holds a token for every admitted classification (running or
 	// waiting); slots for every running one.
 	inflight, slots chan struct{}
@@ -88,12 +92,11 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	files := map[string][]byte{}
-	for name, data := range cfg.Weights {
-		files["/weights/"+name] = data
-	}
 	var err error
-	if s.weights, err = prepareFiles(files); err != nil {
+	if s.weights, err = prepareFiles(mount("/weights/", cfg.Weights)); err != nil {
+		return nil, err
+	}
+	if s.examples, err = prepareFiles(mount("/examples/images/", cfg.ExampleImages)); err != nil {
 		return nil, err
 	}
 	if s.models, err = LoadModels(maps.Clone(cfg.Weights), s.limits.Concurrent, weightsURL(s.weights)); err != nil {
@@ -102,6 +105,15 @@ func New(cfg Config) (*Server, error) {
 	s.inflight = make(chan struct{}, s.limits.Concurrent+s.limits.Queue)
 	s.slots = make(chan struct{}, s.limits.Concurrent)
 	return s, nil
+}
+
+// mount keys files by URL path under prefix.
+func mount(prefix string, files map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(files))
+	for name, data := range files {
+		out[prefix+name] = data
+	}
+	return out
 }
 
 // Models lists the models the server runs.
@@ -135,12 +147,18 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Path
-	if strings.HasSuffix(p, "/") {
+	switch {
+	case strings.HasSuffix(p, "/"):
 		p += "index.html"
+	case p == "/embed":
+		p = "/embed.html" // the widget's iframe form: /embed?src=...
 	}
 	a, ok := s.static.Lookup(p)
 	if !ok {
 		a, ok = s.weights.Lookup(p)
+	}
+	if !ok {
+		a, ok = s.examples.Lookup(p)
 	}
 	if !ok {
 		http.NotFound(w, r)

@@ -16,6 +16,15 @@ const pagePolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; wo
 	"connect-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; " +
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 
+// framePolicy is the policy of /embed, the widget's iframe form: other
+// sites may frame it, and it may fetch the picture it is given from anywhere.
+const framePolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; " +
+	"connect-src *; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *"
+
+// pagePolicies maps the pages that need another policy than pagePolicy.
+var pagePolicies = map[string]string{"/embed.html": framePolicy}
+
 // serveAsset writes a prepared asset: the encoding the client prefers,
 // a strong ETag per encoding (so If-None-Match gives 304), and caching that
 // fits the name: forever for content-hashed names, revalidate otherwise.
@@ -28,7 +37,11 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *Asset, urlPath string
 		h.Set("Cache-Control", "no-cache")
 	}
 	if isHTML(a.Path) {
-		h.Set("Content-Security-Policy", pagePolicy)
+		policy, ok := pagePolicies[a.Path]
+		if !ok {
+			policy = pagePolicy
+		}
+		h.Set("Content-Security-Policy", policy)
 	} else {
 		// Scripts, the wasm and the weights may be loaded by other sites (the widget).
 		h.Set("Access-Control-Allow-Origin", "*")

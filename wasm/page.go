@@ -8,7 +8,6 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/shufflenet-go/shufflenet/heatmap"
 	"honnef.co/go/js/dom/v2"
 )
 
@@ -29,7 +28,6 @@ type page struct {
 	last       js.Value // the last result, for redrawing the heat map
 	lastPixels js.Value // the last picture's pixels, to classify again with another model
 	camera     *camera
-	overlayRGB []byte
 }
 
 // modelInfo is a model as /api/models describes it.
@@ -65,6 +63,10 @@ func runPage() {
 	}
 	p.fillModelPicker()
 	p.wire()
+	// The embedding snippet names this server.
+	snippet := p.byID("snippet")
+	origin := js.Global().Get("location").Get("origin").String()
+	snippet.SetTextContent(strings.ReplaceAll(snippet.TextContent(), "https://HOST", origin))
 	initial := cfg.Get("initial")
 	go p.useModel(p.find(initial.Get("name").String()), initial.Get("bytes"))
 }
@@ -256,27 +258,19 @@ func (p *page) render(res js.Value) {
 	p.drawHeatmap()
 }
 
-// drawHeatmap shows or hides the class activation map of the last result.
+// drawHeatmap shows or hides the class activation map of the last result
+// (rendered by the worker, see heatmap.Render).
 func (p *page) drawHeatmap() {
 	show := p.byID("heatmap").(*dom.HTMLInputElement).Checked()
-	cam := js.Undefined()
+	overlay := js.Undefined()
 	if p.last.Truthy() {
-		cam = p.last.Get("cam")
+		overlay = p.last.Get("heatmap")
 	}
-	if !show || !cam.Truthy() {
+	if !show || !overlay.Truthy() {
 		p.overlay.SetAttribute("hidden", "")
 		return
 	}
-	side, size := p.last.Get("camSize").Int(), p.picture.Width()
-	values := make([]float32, side*side)
-	for i := range values {
-		values[i] = float32(cam.Index(i).Float())
-	}
-	if len(p.overlayRGB) != 4*size*size {
-		p.overlayRGB = make([]byte, 4*size*size)
-	}
-	heatmap.Render(p.overlayRGB, values, side, size)
-	p.shim.Call("drawRGBA", p.overlay.Underlying(), bytesToJS(p.overlayRGB), size)
+	p.shim.Call("drawRGBA", p.overlay.Underlying(), overlay, p.info.Get("size"))
 	p.overlay.RemoveAttribute("hidden")
 }
 
@@ -380,10 +374,4 @@ func (p *page) clearError() {
 	el := p.byID("error")
 	el.SetTextContent("")
 	el.SetAttribute("hidden", "")
-}
-
-func bytesToJS(b []byte) js.Value {
-	v := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(v, b)
-	return v
 }

@@ -3,14 +3,13 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"syscall/js"
 	"time"
 
 	"github.com/shufflenet-go/shufflenet/classify"
 	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/heatmap"
 	"github.com/shufflenet-go/shufflenet/weights"
 )
 
@@ -21,12 +20,12 @@ type inference struct {
 }
 
 type loadedModel struct {
-	net    *engine.Network
-	arch   engine.Architecture
-	pixels []byte    // RGBA crop from the page
-	input  []float32 // the network's input tensor
-	cam    []float32 // class activation map of the top class
-	camRaw []byte    // cam as little-endian bytes for JavaScript
+	net     *engine.Network
+	arch    engine.Architecture
+	pixels  []byte    // RGBA crop from the page
+	input   []float32 // the network's input tensor
+	cam     []float32 // class activation map of the top class
+	overlay []byte    // cam rendered as an RGBA overlay of the crop
 }
 
 // serveInference exports globalThis.shufflenet = {load, classify} for
@@ -62,17 +61,18 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 		net: net, arch: a,
 		pixels: make([]byte, 4*a.InputSize()*a.InputSize()),
 		input:  make([]float32, 3*a.InputSize()*a.InputSize()),
-		cam:    make([]float32, side*side),
-		camRaw: make([]byte, 4*side*side),
+		cam:     make([]float32, side*side),
+		overlay: make([]byte, 4*a.InputSize()*a.InputSize()),
 	}
 	return js.ValueOf(map[string]any{
 		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width,
-		"size": a.InputSize(), "resize": a.Input.ResizeShort, "classes": a.Classes, "camSize": side,
+		"size": a.InputSize(), "resize": a.Input.ResizeShort, "classes": a.Classes,
 	})
 }
 
-// classify(name, pixels: Uint8ClampedArray of size*size*4 RGBA, top, cam: bool)
-// -> {top: [{index, label, prob}], ms, cam?: Float32Array, camSize}.
+// classify(name, pixels: Uint8ClampedArray of size*size*4 RGBA, top, heatmap: bool)
+// -> {top: [{index, label, prob}], ms, heatmap?: Uint8ClampedArray}, where
+// heatmap is the top class's activation map as a size*size RGBA overlay.
 func (in *inference) classify(_ js.Value, args []js.Value) any {
 	if len(args) < 4 {
 		return failure("classify(name, pixels, top, cam)")
@@ -100,25 +100,17 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 	for i, p := range preds {
 		top[i] = map[string]any{"index": p.Index, "label": p.Label, "prob": p.Prob}
 	}
-	out := map[string]any{"top": top, "ms": ms, "camSize": m.arch.FeatureSize()}
+	out := map[string]any{"top": top, "ms": ms}
 	if args[3].Truthy() && len(preds) > 0 {
 		if err := m.net.ClassActivationMap(preds[0].Index, m.cam); err != nil {
 			return failure(err.Error())
 		}
-		out["cam"] = float32Array(m.camRaw, m.cam)
+		heatmap.Render(m.overlay, m.cam, m.arch.FeatureSize(), size)
+		rgba := js.Global().Get("Uint8ClampedArray").New(len(m.overlay))
+		js.CopyBytesToJS(rgba, m.overlay)
+		out["heatmap"] = rgba
 	}
 	return js.ValueOf(out)
-}
-
-// float32Array copies v into a new JavaScript Float32Array through raw, a
-// byte buffer of 4*len(v).
-func float32Array(raw []byte, v []float32) js.Value {
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
-	}
-	bytes := js.Global().Get("Uint8Array").New(len(raw))
-	js.CopyBytesToJS(bytes, raw)
-	return js.Global().Get("Float32Array").New(bytes.Get("buffer"))
 }
 
 func failure(msg string) js.Value {

@@ -18,8 +18,9 @@ func runServe(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dir := fs.String("weights", "weights", "directory of weights files (NAME.int8.safetensors) to serve and run")
+	examples := fs.String("examples", "", "directory of photos for the example documentation page (served at /examples/images/)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: shufflenet serve [--addr HOST:PORT] [--weights DIR]")
+		fmt.Fprintln(fs.Output(), "usage: shufflenet serve [--addr HOST:PORT] [--weights DIR] [--examples DIR]")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -37,7 +38,13 @@ func runServe(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Static: static, Weights: files, Logger: log})
+	var images map[string][]byte
+	if *examples != "" {
+		if images, err = server.ReadDir(*examples, ".png", ".jpg", ".jpeg", ".webp", ".gif"); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(server.Config{Static: static, Weights: files, ExampleImages: images, Logger: log})
 	if err != nil {
 		return err
 	}

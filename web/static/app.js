@@ -3,7 +3,7 @@
 // hands over to the page's controller, which is Go (wasm/page.go) running
 // from the same module. What it offers the controller is what needs browser
 // APIs: downloads, canvas pixels, the camera, the workers.
-import { Pool, compileEngine, cropInto, fetchBytes, pictureFromBlob } from '/engine.js';
+import { Pool, compileEngine, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
 
 const WORKER = '/worker.js';
 const $ = (id) => document.getElementById(id);
@@ -49,11 +49,7 @@ const shim = {
     video.srcObject = null;
   },
   nextFrame: () => new Promise((resolve) => requestAnimationFrame(resolve)),
-  drawRGBA(canvas, rgba, size) {
-    canvas.width = size;
-    canvas.height = size;
-    canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer), size, size), 0, 0);
-  },
+  drawRGBA,
   pool: null,
 };
 

@@ -94,7 +94,7 @@ export class Pool {
   // classify runs on a free worker. With skipIfBusy it answers null at once
   // when every worker is busy (live video drops frames instead of queueing);
   // otherwise it waits for one.
-  async classify(name, pixels, top, cam, skipIfBusy) {
+  async classify(name, pixels, top, heatmap, skipIfBusy) {
     let w = this.workers.find((x) => !x.busy);
     if (!w) {
       if (skipIfBusy) return null;
@@ -103,7 +103,7 @@ export class Pool {
     w.busy = true;
     try {
       const copy = pixels.slice();
-      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, top, cam }, [copy.buffer]);
+      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, top, heatmap }, [copy.buffer]);
     } finally {
       const next = this.waiting.shift();
       if (next) next(w); else w.busy = false;
@@ -138,4 +138,11 @@ export async function pictureFromBlob(blob, canvas, size, resize) {
   } finally {
     bitmap.close();
   }
+}
+
+// drawRGBA paints size x size RGBA pixels (the worker's heat map) on canvas.
+export function drawRGBA(canvas, rgba, size) {
+  canvas.width = size;
+  canvas.height = size;
+  canvas.getContext('2d').putImageData(new ImageData(rgba, size, size), 0, 0);
 }

@@ -6,7 +6,7 @@
 //
 // Messages in:  {id, type: 'init', module, wasmExec}
 //               {id, type: 'load', name, bytes}
-//               {id, type: 'classify', name, pixels, top, cam}
+//               {id, type: 'classify', name, pixels, top, heatmap}
 // Messages out: {id, result} or {id, error}
 'use strict';
 
@@ -28,7 +28,7 @@ function handle(msg) {
     case 'load':
       return engine.load(msg.name, new Uint8Array(msg.bytes));
     case 'classify':
-      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.top, !!msg.cam);
+      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.top, !!msg.heatmap);
   }
   throw new Error(`unknown message ${msg.type}`);
 }
@@ -43,7 +43,8 @@ self.onmessage = ({ data: msg }) => {
       if (result && result.error) {
         self.postMessage({ id: msg.id, error: result.error });
       } else {
-        self.postMessage({ id: msg.id, result });
+        // The heat map's pixels move to the page rather than being copied.
+        self.postMessage({ id: msg.id, result }, result?.heatmap ? [result.heatmap.buffer] : []);
       }
     } catch (e) {
       self.postMessage({ id: msg.id, error: String(e && e.message || e) });

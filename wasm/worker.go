@@ -59,8 +59,8 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	side := a.FeatureSize()
 	in.models[name] = &loadedModel{
 		net: net, arch: a,
-		pixels: make([]byte, 4*a.InputSize()*a.InputSize()),
-		input:  make([]float32, 3*a.InputSize()*a.InputSize()),
+		pixels:  make([]byte, 4*a.InputSize()*a.InputSize()),
+		input:   make([]float32, 3*a.InputSize()*a.InputSize()),
 		cam:     make([]float32, side*side),
 		overlay: make([]byte, 4*a.InputSize()*a.InputSize()),
 	}

@@ -62,6 +62,14 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.limits.Timeout)
 	defer cancel()
 
+	// Take a place before reading the body, so that at most
+	// Concurrent+Queue uploads are held in memory at once.
+	leave, err := s.enter()
+	if err != nil {
+		busy(w)
+		return
+	}
+	defer leave()
 	img, err := readImage(r.Header.Get("Content-Type"), http.MaxBytesReader(w, r.Body, s.limits.MaxBody), s.limits.MaxBody)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -73,11 +81,9 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-
-	release, err := s.admit(ctx)
+	release, err := s.slot(ctx)
 	if err != nil {
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "too many classifications in progress; retry shortly")
+		busy(w)
 		return
 	}
 	defer release()
@@ -112,23 +118,34 @@ func (s *Server) run(m *Model, img []byte, top int) (Classification, error) {
 	return Classification{Model: m.Info.Name, Top: classify.Top(logits, top), MS: ms}, nil
 }
 
-// admit waits for an inference slot. At most Concurrent requests run and
-// Queue more wait; anyone beyond that, or anyone whose wait outlasts ctx,
-// is turned away at once rather than piling up.
-func (s *Server) admit(ctx context.Context) (release func(), err error) {
+// enter takes one of the Concurrent+Queue places for a classification in
+// progress (running, waiting, or still uploading), or fails at once when
+// there is none: anyone beyond that is turned away rather than piling up.
+func (s *Server) enter() (leave func(), err error) {
 	select {
 	case s.inflight <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-s.inflight }) }, nil
 	default:
 		return nil, errBusy
 	}
+}
+
+// slot waits for one of the Concurrent inference slots until ctx ends.
+func (s *Server) slot(ctx context.Context) (release func(), err error) {
 	select {
 	case s.slots <- struct{}{}:
 		var once sync.Once
-		return func() { once.Do(func() { <-s.slots; <-s.inflight }) }, nil
+		return func() { once.Do(func() { <-s.slots }) }, nil
 	case <-ctx.Done():
-		<-s.inflight
 		return nil, errBusy
 	}
+}
+
+// busy answers 503 with a hint to retry.
+func busy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, "too many classifications in progress; retry shortly")
 }
 
 // readImage returns the uploaded image: the whole body, or for a

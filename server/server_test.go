@@ -433,30 +433,35 @@ func TestClassifyErrors(t *testing.T) {
 }
 
 // When every slot and the queue are taken, a request is turned away at
-// once with 503 and Retry-After instead of waiting forever.
+// once with 503 and Retry-After instead of waiting forever; one that waits
+// longer than the timeout for a slot is turned away too.
 func TestBusy(t *testing.T) {
 	s := newTestServer(t, Limits{Concurrent: 1, Queue: 1, Timeout: 200 * time.Millisecond})
-	// Hold the only slot and the only queue place.
-	release, err := s.admit(context.Background())
+	cat := shared.Read(t, "images/chelsea.png")
+	// Hold the only slot (and so one of the two places).
+	leave, _ := s.enter()
+	release, err := s.slot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	queued := make(chan error, 1)
-	go func() {
-		r, err := s.admit(context.Background())
-		if err == nil {
-			r()
-		}
-		queued <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	r, v := post(t, s.Handler(), "/api/classify", "image/png", shared.Read(t, "images/chelsea.png"))
-	if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" {
-		t.Errorf("full server: %d %v, Retry-After %q", r.StatusCode, v, r.Header.Get("Retry-After"))
+	// The second place waits for the slot, and times out.
+	start := time.Now()
+	r, v := post(t, s.Handler(), "/api/classify", "image/png", cat)
+	if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" || time.Since(start) < 150*time.Millisecond {
+		t.Errorf("waiting past the timeout: %d %v after %v", r.StatusCode, v, time.Since(start))
 	}
+	// With both places taken, a request is refused at once.
+	leave2, _ := s.enter()
+	start = time.Now()
+	r, _ = post(t, s.Handler(), "/api/classify", "image/png", cat)
+	if r.StatusCode != 503 || time.Since(start) > 100*time.Millisecond {
+		t.Errorf("full server: %d after %v", r.StatusCode, time.Since(start))
+	}
+	leave2()
 	release()
-	if err := <-queued; err != nil {
-		t.Errorf("the queued request was refused: %v", err)
+	leave()
+	if r, _ := post(t, s.Handler(), "/api/classify", "image/png", cat); r.StatusCode != 200 {
+		t.Errorf("after the load: %d", r.StatusCode)
 	}
 }
 
@@ -523,7 +528,7 @@ func TestGracefulShutdown(t *testing.T) {
 	// when shutdown starts.
 	var releases []func()
 	for range s.limits.Concurrent {
-		r, _ := s.admit(context.Background())
+		r, _ := s.slot(context.Background())
 		releases = append(releases, r)
 	}
 	answer := make(chan int, 1)

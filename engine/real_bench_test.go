@@ -23,15 +23,5 @@ func BenchmarkForwardRealWeights(b *testing.B) {
 		b.Fatal(err)
 	}
 	input := shared.NPY(b, "testdata/megvii_input_chelsea.npy")
-	b.Run("megvii_g3_0.5x", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := n.Forward(input); err != nil {
-				b.Fatal(err)
-			}
-		}
-		perOp := b.Elapsed().Seconds() / float64(b.N)
-		b.ReportMetric(perOp*1e3, "ms/op")
-		b.ReportMetric(float64(m.Arch.MACs())/perOp/1e9, "GMAC/s")
-	})
+	b.Run("megvii_g3_0.5x", func(b *testing.B) { engine.TimeForward(b, n, input) })
 }

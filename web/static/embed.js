@@ -15,7 +15,7 @@
 // on the page then shares one engine: one worker, each model loaded once.
 // The asset base is this script's own URL, so the widget works from any
 // origin (the server sends CORS headers; the worker starts from a blob: URL).
-import { Pool, compileEngine, cropInto, drawRGBA, fetchBytes } from '/engine.js';
+import { Pool, compileEngine, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
 
 const BASE = new URL('/', import.meta.url);
 const WORKER = new URL('/worker.js', import.meta.url);
@@ -205,18 +205,8 @@ class ShufflenetClassifier extends HTMLElement {
     return this.pixelsOf(await resp.blob());
   }
 
-  async pixelsOf(blob) {
-    let bitmap;
-    try {
-      bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
-    } catch {
-      throw new Error('The picture could not be decoded as an image.');
-    }
-    try {
-      return cropInto(this.$('.picture'), bitmap, bitmap.width, bitmap.height, this.info.size, this.info.resize);
-    } finally {
-      bitmap.close();
-    }
+  pixelsOf(blob) {
+    return pictureFromBlob(blob, this.$('.picture'), this.info.size, this.info.resize);
   }
 
   // run loads the model, gets pixels and shows the result, or the error.

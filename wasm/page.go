@@ -42,6 +42,7 @@ type modelInfo struct {
 type camera struct {
 	stopped bool
 	done    []time.Time // when recent frames were classified, for frames/s
+	total   int
 }
 
 func runPage() {
@@ -306,9 +307,11 @@ func (p *page) cameraLoop(c *camera) {
 		if c.stopped {
 			return
 		}
-		wanted := p.pool.Call("idle").Bool()
-		pixels := p.shim.Call("pictureFromVideo", p.video.Underlying(), p.picture.Underlying(), size, resize, wanted)
-		if !wanted || !pixels.Truthy() {
+		if !p.pool.Call("idle").Bool() {
+			continue // every worker is busy: skip this frame
+		}
+		pixels := p.shim.Call("pictureFromVideo", p.video.Underlying(), size, resize)
+		if !pixels.Truthy() {
 			continue
 		}
 		promise := p.pool.Call("classify", p.model.name, pixels, 5, p.byID("heatmap").(*dom.HTMLInputElement).Checked(), true)
@@ -324,9 +327,12 @@ func (p *page) cameraLoop(c *camera) {
 	}
 }
 
-// countFrame updates frames/s over the last two seconds.
+// countFrame updates frames/s over the last two seconds (and the running
+// count in window.shufflenetFrames, for benchmarks).
 func (p *page) countFrame(c *camera) {
 	now := time.Now()
+	c.total++
+	js.Global().Set("shufflenetFrames", c.total)
 	c.done = append(c.done, now)
 	for len(c.done) > 0 && now.Sub(c.done[0]) > 2*time.Second {
 		c.done = c.done[1:]
@@ -344,6 +350,9 @@ func (p *page) stopCamera() {
 	p.camera.stopped = true
 	p.camera = nil
 	p.shim.Call("stopCamera", p.video.Underlying())
+	if p.lastPixels.Truthy() { // keep the last classified frame in view
+		p.shim.Call("drawRGBA", p.picture.Underlying(), p.lastPixels, p.info.Get("size"))
+	}
 	button := p.byID("camera")
 	button.SetTextContent("Start webcam")
 	button.SetAttribute("aria-pressed", "false")

@@ -200,11 +200,11 @@ func TestNonImageThenImage(t *testing.T) {
 
 // writeY4M writes a picture as a few frames of an uncompressed Y4M video,
 // the format Chromium's fake camera plays.
-func writeY4M(t *testing.T, img image.Image, path string) {
+func writeY4M(t testing.TB, img image.Image, path string, fps int) {
 	const size = 320
 	rgba := preprocess.CenterCrop(img, size, size)
 	var b strings.Builder
-	fmt.Fprintf(&b, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", size, size)
+	fmt.Fprintf(&b, "YUV4MPEG2 W%d H%d F%d:1 Ip A1:1 C420jpeg\n", size, size, fps)
 	y := make([]byte, size*size)
 	u := make([]byte, size*size/4)
 	v := make([]byte, size*size/4)
@@ -241,7 +241,7 @@ func TestWebcam(t *testing.T) {
 		t.Fatal(err)
 	}
 	video := filepath.Join(t.TempDir(), "cat.y4m")
-	writeY4M(t, img, video)
+	writeY4M(t, img, video, 30)
 	b := browsertest.New(t,
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
@@ -273,5 +273,43 @@ func TestWebcam(t *testing.T) {
 	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#camera")))
 	if errs := b.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
+	}
+}
+
+// BenchmarkWebcam measures the live frames/s with one inference worker and
+// with two (the page's default): the fake camera plays at 60 frames/s, so
+// inference is the limit. Run with -benchtime 1x; each iteration watches
+// the page for four seconds after it warms up.
+func BenchmarkWebcam(b *testing.B) {
+	url := startSite(b)
+	img, err := preprocess.Decode(shared.Read(b, "images/chelsea.png"), preprocess.DefaultMaxPixels)
+	if err != nil {
+		b.Fatal(err)
+	}
+	video := filepath.Join(b.TempDir(), "cat.y4m")
+	writeY4M(b, img, video, 60)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			br := browsertest.New(b,
+				chromedp.Flag("use-fake-ui-for-media-stream", true),
+				chromedp.Flag("use-fake-device-for-media-stream", true),
+				chromedp.Flag("use-file-for-fake-video-capture", video),
+			)
+			br.Run(b, 60*time.Second,
+				chromedp.Navigate(fmt.Sprintf("%s?workers=%d", url, workers)),
+				chromedp.WaitEnabled(chromedp.CSS("#camera")),
+				chromedp.Click(chromedp.CSS("#camera")),
+				chromedp.Poll[chromedp.Void](`document.querySelector('#fps').textContent.includes('frames/s')`, chromedp.WithPollingTimeout(30*time.Second)),
+			)
+			var frames float64
+			for b.Loop() {
+				time.Sleep(2 * time.Second) // warm up
+				start := browsertest.Eval[float64](b, br, 5*time.Second, `window.shufflenetFrames ?? 0`)
+				time.Sleep(4 * time.Second)
+				end := browsertest.Eval[float64](b, br, 5*time.Second, `window.shufflenetFrames ?? 0`)
+				frames = (end - start) / 4
+			}
+			b.ReportMetric(frames, "frames/s")
+		})
 	}
 }

@@ -25,15 +25,17 @@ function progress(loaded, total) {
 }
 
 let stream = null; // the camera's MediaStream while it runs
+const frameCanvas = document.createElement('canvas'); // off-screen: live frames are cropped here
 
 const shim = {
   fetchBytes: (url, total) => fetchBytes(url, total, progress),
   pictureFromBlob,
-  // pictureFromVideo draws the current frame and, when asked, returns its pixels.
-  pictureFromVideo(video, canvas, size, resize, wantPixels) {
+  // pictureFromVideo crops the current frame off-screen and returns its
+  // pixels, or null before the first frame. (The page shows the <video>
+  // itself, which costs the main thread nothing.)
+  pictureFromVideo(video, size, resize) {
     if (video.readyState < 2 || !video.videoWidth) return null;
-    const pixels = cropInto(canvas, video, video.videoWidth, video.videoHeight, size, resize);
-    return wantPixels ? pixels : null;
+    return cropInto(frameCanvas, video, video.videoWidth, video.videoHeight, size, resize);
   },
   async startCamera(video) {
     if (!navigator.mediaDevices?.getUserMedia) {
@@ -41,12 +43,14 @@ const shim = {
     }
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
     video.srcObject = stream;
+    video.hidden = false;
     await video.play();
   },
   stopCamera(video) {
     stream?.getTracks().forEach((t) => t.stop());
     stream = null;
     video.srcObject = null;
+    video.hidden = true;
   },
   nextFrame: () => new Promise((resolve) => requestAnimationFrame(resolve)),
   drawRGBA,
@@ -75,7 +79,9 @@ async function start() {
     throw new Error(`the download failed: ${e.message}`);
   }
 
-  shim.pool = new Pool(WORKER, Math.min(2, navigator.hardwareConcurrency || 1));
+  // Two workers keep live video going while one is busy (?workers=N overrides, for measuring).
+  const workers = Number(new URLSearchParams(location.search).get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
+  shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
   await shim.pool.init(module, new URL(engine.wasm_exec, location.href).href);
 
   globalThis.shufflenetPage = { shim, models, initial: { name: model.name, bytes: weights } };

@@ -175,16 +175,18 @@ func TestClassActivationMap(t *testing.T) {
 	}
 }
 
+// benchModels are the models the issue compares against PyTorch.
+var benchModels = []struct {
+	name string
+	arch func() (Architecture, error)
+}{
+	{"seed_g3_1x", func() (Architecture, error) { return SeedArchitecture(3) }},
+	{"megvii_g3_1.0x", func() (Architecture, error) { return MegviiArchitecture(3, 1) }},
+	{"megvii_g3_0.5x", func() (Architecture, error) { return MegviiArchitecture(3, 0.5) }},
+}
+
 func BenchmarkForward(b *testing.B) {
-	type model struct {
-		name string
-		arch func() (Architecture, error)
-	}
-	for _, m := range []model{
-		{"seed_g3_1x", func() (Architecture, error) { return SeedArchitecture(3) }},
-		{"megvii_g3_1.0x", func() (Architecture, error) { return MegviiArchitecture(3, 1) }},
-		{"megvii_g3_0.5x", func() (Architecture, error) { return MegviiArchitecture(3, 0.5) }},
-	} {
+	for _, m := range benchModels {
 		b.Run(m.name, func(b *testing.B) {
 			a, err := m.arch()
 			if err != nil {

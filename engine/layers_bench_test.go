@@ -43,13 +43,13 @@ func BenchmarkLayers(b *testing.B) {
 			macs int64
 			run  func()
 		}{
-			{"stem", a.StemConv().MACs(), func() { n.stem.run(buf.stemOut, buf.stemOut[:0:0], buf.zeros) }},
+			{"stem", a.StemConv().MACs(), nil},
 			{"maxpool", 0, func() { maxPool3x3s2(buf.act[0], buf.stemOut, n.stem.out, n.stem.outSize) }},
 			{"compress", macsOf(a, RoleCompress), func() {
-				eachUnit(func(u *unit, in, _ []float32) { u.compress.run(buf.compressed, in, nil) })
+				eachUnit(func(u *unit, in, _ []float32) { u.compress.run(buf.compressed.maps, in, nil) })
 			}},
 			{"spatial", macsOf(a, RoleSpatial), func() {
-				eachUnit(func(u *unit, _, _ []float32) { u.spatial.run(buf.spatial, buf.compressed, buf.zeros) })
+				eachUnit(func(u *unit, _, _ []float32) { u.spatial.run(buf.spatial, buf.compressed, &buf.conv) })
 			}},
 			{"expand", macsOf(a, RoleExpand), func() {
 				eachUnit(func(u *unit, in, out []float32) {
@@ -75,7 +75,7 @@ func BenchmarkLayers(b *testing.B) {
 			}},
 		}
 		stemInput := randomInput(rng, 3*224*224)
-		kinds[0].run = func() { n.stem.run(buf.stemOut, stemInput, buf.zeros) }
+		kinds[0].run = func() { n.stem.run(buf.stemOut, unpadded(stemInput), &buf.conv) }
 		for _, k := range kinds {
 			b.Run(m.name+"/"+k.name, func(b *testing.B) {
 				for b.Loop() {

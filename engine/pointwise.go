@@ -19,6 +19,7 @@ type pointwise struct {
 	// A unit's compress conv uses it to write its output already shuffled.
 	planes []int
 	ep     epilogue
+	simd   pointwiseKernel // nil: run the portable kernel
 }
 
 // pointwiseTile is how many pixels of four output rows are accumulated
@@ -28,6 +29,16 @@ const pointwiseTile = 256
 // run computes dst = epilogue(W*src + b). residual is read only by addReLU
 // and has dst's layout.
 func (p *pointwise) run(dst, src, residual []float32) {
+	if p.simd != nil {
+		p.simd.run(p, dst, src, residual)
+		return
+	}
+	p.runPortable(dst, src, residual)
+}
+
+// runPortable is the portable kernel: it keeps four output rows of a tile
+// of pixels in L1 while the input rows stream by.
+func (p *pointwise) runPortable(dst, src, residual []float32) {
 	inPer, outPer, hw := p.in/p.groups, p.out/p.groups, p.hw
 	for g := range p.groups {
 		groupSrc := src[g*inPer*hw : (g+1)*inPer*hw]

@@ -1,6 +1,9 @@
+//go:build !(goexperiment.simd && amd64)
+
 package engine
 
-// No fast kernels yet: every layer runs its portable kernel.
+// Without GOEXPERIMENT=simd on amd64 there are no SIMD kernels, and every
+// layer runs its portable kernel.
 
 func newPointwiseSIMD(*pointwise) pointwiseKernel { return nil }
 

@@ -1,0 +1,171 @@
+//go:build goexperiment.simd && amd64
+
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The SIMD kernels must compute what the portable kernels compute, on
+// every shape: channel counts that leave a partial block, maps whose size
+// is not a multiple of the vector, odd widths, both strides, the compress
+// conv's plane remapping. The room around every map is filled with NaN, so
+// a lane that reads outside its map, or a store that writes outside it,
+// shows up.
+
+func requireAVX512(t *testing.T) {
+	t.Helper()
+	if !haveAVX512 {
+		t.Skip("no AVX-512 on this CPU: the portable kernels run")
+	}
+}
+
+// nanRoom returns n random floats in a buffer whose room (before and
+// after) holds NaN, as newPaddedMaps lays it out.
+func nanRoom(rng *rand.Rand, n, room int) paddedMaps {
+	m := newPaddedMaps(n, room)
+	for i := range m.mem {
+		m.mem[i] = float32(math.NaN())
+	}
+	copy(m.maps, randomSlice(rng, n, -1, 1))
+	return m
+}
+
+// withRoom returns the maps of m with their room after them in capacity,
+// as newMaps lays them out.
+func withRoom(m paddedMaps) []float32 { return m.mem[m.pad:len(m.mem):len(m.mem)] }
+
+// compareMaps fails if got and want differ by more than float32 rounding
+// of sums of `terms` products in another order (and with fused
+// multiply-adds), or if got's room was written.
+func compareMaps(t *testing.T, got paddedMaps, want []float32, terms int) {
+	t.Helper()
+	tol := 1e-6 * float64(terms+1)
+	for i, w := range want {
+		g := got.maps[i]
+		if !(math.Abs(float64(g-w)) <= tol*max(1, math.Abs(float64(w)))) {
+			t.Fatalf("value %d: got %g, want %g", i, g, w)
+		}
+	}
+	for i, v := range got.mem {
+		if (i < got.pad || i >= got.pad+len(got.maps)) && !math.IsNaN(float64(v)) {
+			t.Fatalf("room at %d written: %g", i-got.pad, v)
+		}
+	}
+}
+
+func TestPointwiseSIMDMatchesPortable(t *testing.T) {
+	requireAVX512(t)
+	for _, c := range []struct {
+		in, out, groups, hw int
+		ep                  epilogue
+		shuffled            bool
+	}{
+		{in: 24, out: 60, groups: 1, hw: 3136, ep: relu},                 // Megvii's dense first compress
+		{in: 240, out: 60, groups: 3, hw: 784, ep: relu, shuffled: true}, // compress, 20 rows per group
+		{in: 60, out: 240, groups: 3, hw: 784, ep: addReLU},              // expand with residual
+		{in: 30, out: 108, groups: 3, hw: 196, ep: relu},                 // 36 rows per group
+		{in: 480, out: 120, groups: 3, hw: 49, ep: relu, shuffled: true}, // 7x7: 3 vectors and a lane
+		{in: 120, out: 480, groups: 3, hw: 49, ep: addReLU},
+		{in: 10, out: 10, groups: 1, hw: 1, ep: linear},    // one pixel, one partial block
+		{in: 5, out: 7, groups: 1, hw: 17, ep: relu},       // odd everything
+		{in: 26, out: 16, groups: 2, hw: 33, ep: addReLU},  // 8 rows per group: 3+3+2
+		{in: 16, out: 40, groups: 8, hw: 15, ep: linear},   // 5 rows per group
+		{in: 12, out: 30, groups: 3, hw: 3136, ep: relu},   // 10 rows per group, Megvii 0.5x
+		{in: 72, out: 72, groups: 8, hw: 100, ep: addReLU}, // 9 in and out per group
+	} {
+		name := fmt.Sprintf("%dto%d_g%d_hw%d_ep%d", c.in, c.out, c.groups, c.hw, c.ep)
+		if c.shuffled {
+			name += "_shuffled"
+		}
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.hw)))
+			p := pointwise{in: c.in, out: c.out, groups: c.groups, hw: c.hw, ep: c.ep,
+				weight: randomSlice(rng, c.out*c.in/c.groups, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
+			if c.shuffled {
+				a := Architecture{Groups: c.groups, Shuffle: ShuffleStandard}
+				p.planes = compressPlanes(a, c.out)
+			}
+			room := 64
+			src := nanRoom(rng, c.in*c.hw, room)
+			residual := nanRoom(rng, c.out*c.hw, room)
+			want := make([]float32, c.out*c.hw)
+			p.runPortable(want, src.maps, residual.maps)
+
+			got := nanRoom(rng, c.out*c.hw, room)
+			newPointwiseAVX512(&p).run(&p, withRoom(got), withRoom(src), withRoom(residual))
+			compareMaps(t, got, want, c.in/c.groups)
+		})
+	}
+}
+
+func TestConv3x3SIMDMatchesPortable(t *testing.T) {
+	requireAVX512(t)
+	for _, c := range []struct {
+		in, out, groups, stride, inSize int
+		ep                              epilogue
+	}{
+		{in: 3, out: 24, groups: 1, stride: 2, inSize: 224, ep: relu}, // the stem
+		{in: 3, out: 12, groups: 1, stride: 2, inSize: 64, ep: linear},
+		{in: 60, out: 60, groups: 3, stride: 2, inSize: 56}, // the seed's grouped convs
+		{in: 60, out: 60, groups: 3, stride: 1, inSize: 28},
+		{in: 120, out: 120, groups: 3, stride: 1, inSize: 14},
+		{in: 240, out: 240, groups: 3, stride: 1, inSize: 7},
+		{in: 240, out: 240, groups: 3, stride: 2, inSize: 14},
+		{in: 8, out: 10, groups: 2, stride: 1, inSize: 5, ep: relu}, // odd width, 5 rows a group
+		{in: 7, out: 4, groups: 1, stride: 1, inSize: 2},            // 2x2: every pixel is a corner
+		{in: 6, out: 6, groups: 3, stride: 2, inSize: 2},            // 1x1 output
+		{in: 4, out: 8, groups: 1, stride: 1, inSize: 17},           // 289 pixels
+		{in: 60, out: 60, groups: 60, stride: 1, inSize: 28},        // depthwise
+		{in: 60, out: 60, groups: 60, stride: 2, inSize: 56},
+		{in: 120, out: 120, groups: 120, stride: 1, inSize: 14},
+		{in: 240, out: 240, groups: 240, stride: 1, inSize: 7},
+		{in: 240, out: 240, groups: 240, stride: 2, inSize: 14},
+		{in: 5, out: 5, groups: 5, stride: 1, inSize: 9, ep: relu}, // odd width, ReLU
+		{in: 5, out: 5, groups: 5, stride: 2, inSize: 6, ep: relu},
+		{in: 3, out: 3, groups: 3, stride: 1, inSize: 2},
+	} {
+		outSize := c.inSize / c.stride
+		name := fmt.Sprintf("%dto%d_g%d_s%d_%dx%d_ep%d", c.in, c.out, c.groups, c.stride, c.inSize, c.inSize, c.ep)
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.inSize)))
+			conv := conv3x3{in: c.in, out: c.out, groups: c.groups, stride: c.stride, inSize: c.inSize, outSize: outSize,
+				weight: randomSlice(rng, c.out*c.in/c.groups*9, -1, 1), bias: randomSlice(rng, c.out, -1, 1), ep: c.ep}
+			room := max(c.inSize, outSize) + 1 + 4*vectorLanes
+			src := nanRoom(rng, c.in*c.inSize*c.inSize, room)
+			want := make([]float32, c.out*outSize*outSize)
+			conv.runPortable(want, src.maps, make([]float32, c.inSize))
+
+			conv.simd = newConv3x3SIMD(&conv)
+			scratch := convScratch{phases: nanRoom(rng, c.in*c.inSize*c.inSize, room)}
+			got := nanRoom(rng, c.out*outSize*outSize, room)
+			conv.run(withRoom(got), src, &scratch)
+			compareMaps(t, got, want, c.in/c.groups*9)
+		})
+	}
+}
+
+// The masks say, lane by lane, whether a tap's input pixel is in the map.
+func TestConv3x3PlanMasks(t *testing.T) {
+	for _, c := range []struct{ outSize, stride int }{{7, 1}, {5, 2}, {28, 1}, {1, 1}, {1, 2}} {
+		plan := conv3x3Plan(c.outSize, c.stride, 1, tileVectors)
+		hw := c.outSize * c.outSize
+		for ti, tp := range plan.taps {
+			dy, dx := ti/3-1, ti%3-1
+			for v, mask := range tp.masks {
+				for l := range vectorLanes {
+					p := v*vectorLanes + l
+					y, x := p/c.outSize*c.stride+dy, p%c.outSize*c.stride+dx
+					inSize := c.outSize * c.stride
+					want := p < hw && y >= 0 && y < inSize && x >= 0 && x < inSize
+					if got := mask&(1<<l) != 0; got != want {
+						t.Fatalf("size %d stride %d tap (%d,%d) pixel %d: mask %t, want %t", c.outSize, c.stride, dy, dx, p, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -27,13 +27,6 @@ type unit struct {
 	poolPlanes, mainPlanesOff int // stride 2: where each half of the concat starts, in planes
 }
 
-// classifier is the final Linear layer.
-type classifier struct {
-	in, out int
-	weight  []float32 // [out][in]
-	bias    []float32
-}
-
 // buffers are the activations, sized for the largest layer. Every map
 // buffer has room past its end (and compressed, which the 3x3 convs read
 // around, room before it too) for the vector kernels; see mapRoom.
@@ -185,19 +178,6 @@ func (u *unit) forward(out, in []float32, b *buffers) {
 	hw := u.shape.OutSize() * u.shape.OutSize()
 	avgPool3x3s2ReLU(out[u.poolPlanes*hw:], in, u.shape.In, u.shape.InSize)
 	u.expand.run(out[u.mainPlanesOff*hw:], b.spatial, nil)
-}
-
-func (c *classifier) run(dst, src []float32) {
-	src = src[:c.in]
-	for o := range c.out {
-		w := c.weight[o*c.in : (o+1)*c.in]
-		w = w[:len(src)]
-		var sum float32
-		for i, v := range src {
-			sum += w[i] * v
-		}
-		dst[o] = c.bias[o] + sum
-	}
 }
 
 // ClassActivationMap writes into dst (FeatureSize² values, row-major) the

@@ -11,6 +11,11 @@ type pointwiseKernel interface {
 	run(p *pointwise, dst, src, residual []float32)
 }
 
+// poolKernel runs a 3x3 stride-2 pool; see pool3x3s2.run.
+type poolKernel interface {
+	run(p *pool3x3s2, dst, src []float32)
+}
+
 // conv3x3Kernel runs a 3x3 conv; see conv3x3.run.
 type conv3x3Kernel interface {
 	run(c *conv3x3, dst []float32, src paddedMaps, s *convScratch)

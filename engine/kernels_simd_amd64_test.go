@@ -169,3 +169,41 @@ func TestConv3x3PlanMasks(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolSIMDMatchesPortable(t *testing.T) {
+	requireAVX512(t)
+	for _, c := range []struct {
+		channels, inSize int
+		average          bool
+	}{
+		{24, 112, false}, // after the stem
+		{12, 32, false},
+		{5, 2, false}, // one output
+		{3, 34, false},
+		{3, 66, false}, // a partial last vector of outputs and of inputs
+		{24, 56, true}, // the stride-2 units' shortcuts
+		{240, 28, true},
+		{480, 14, true},
+		{7, 2, true},
+		{2, 4, true},
+		{3, 36, true},
+	} {
+		name := fmt.Sprintf("%dx%dx%d_average%t", c.channels, c.inSize, c.inSize, c.average)
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.channels), uint64(c.inSize)))
+			os := c.inSize / 2
+			room := c.inSize + 4*vectorLanes
+			src := nanRoom(rng, c.channels*c.inSize*c.inSize, room)
+			p := newPool3x3s2(c.channels, c.inSize, c.average)
+			want := make([]float32, c.channels*os*os)
+			if c.average {
+				avgPool3x3s2ReLU(want, src.maps, c.channels, c.inSize)
+			} else {
+				maxPool3x3s2(want, src.maps, c.channels, c.inSize)
+			}
+			got := nanRoom(rng, c.channels*os*os, room)
+			p.run(withRoom(got), withRoom(src))
+			compareMaps(t, got, want, 9)
+		})
+	}
+}

@@ -44,7 +44,7 @@ func BenchmarkLayers(b *testing.B) {
 			run  func()
 		}{
 			{"stem", a.StemConv().MACs(), nil},
-			{"maxpool", 0, func() { maxPool3x3s2(buf.act[0], buf.stemOut, n.stem.out, n.stem.outSize) }},
+			{"maxpool", 0, func() { n.stemPool.run(buf.act[0], buf.stemOut) }},
 			{"compress", macsOf(a, RoleCompress), func() {
 				eachUnit(func(u *unit, in, _ []float32) { u.compress.run(buf.compressed.maps, in, nil) })
 			}},
@@ -65,7 +65,7 @@ func BenchmarkLayers(b *testing.B) {
 				eachUnit(func(u *unit, in, out []float32) {
 					if u.shape.Stride == 2 {
 						hw := u.shape.OutSize() * u.shape.OutSize()
-						avgPool3x3s2ReLU(out[u.poolPlanes*hw:], in, u.shape.In, u.shape.InSize)
+						u.shortcut.run(out[u.poolPlanes*hw:], in)
 					}
 				})
 			}},

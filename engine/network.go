@@ -11,6 +11,7 @@ import (
 type Network struct {
 	arch       Architecture
 	stem       conv3x3
+	stemPool   pool3x3s2
 	stages     [3][]unit
 	classifier classifier
 	buf        buffers
@@ -24,7 +25,8 @@ type unit struct {
 	shape                     UnitShape
 	compress, expand          pointwise
 	spatial                   conv3x3
-	poolPlanes, mainPlanesOff int // stride 2: where each half of the concat starts, in planes
+	shortcut                  pool3x3s2 // stride 2: the average pool of the concat's other half
+	poolPlanes, mainPlanesOff int       // stride 2: where each half of the concat starts, in planes
 }
 
 // buffers are the activations, sized for the largest layer. Every map
@@ -60,6 +62,7 @@ func New(a Architecture, p Params) (*Network, error) {
 	n.stem = conv3x3{in: stem.In, out: stem.Out, groups: 1, stride: 2, inSize: stem.InSize, outSize: stem.OutSize,
 		weight: p.Stem.Weight, bias: p.Stem.Bias, ep: stemEp}
 	n.stem.simd = newConv3x3SIMD(&n.stem)
+	n.stemPool = newPool3x3s2(stem.Out, stem.OutSize, false)
 	for i, s := range a.Units() {
 		n.stages[s.Stage-2] = append(n.stages[s.Stage-2], newUnit(a, s, p.Units[i]))
 	}
@@ -81,6 +84,7 @@ func newUnit(a Architecture, s UnitShape, p UnitParams) unit {
 	}
 	if s.Stride == 2 {
 		u.expand.ep = relu
+		u.shortcut = newPool3x3s2(s.In, s.InSize, true)
 		if a.PoolFirst {
 			u.poolPlanes, u.mainPlanesOff = 0, s.In
 		} else {
@@ -148,7 +152,7 @@ func (n *Network) Forward(input []float32) ([]float32, error) {
 
 	// Stem: conv1 3x3/2 (batch norm folded; ReLU unless seed), max pool 3x3/2.
 	n.stem.run(b.stemOut, unpadded(input), &b.conv)
-	maxPool3x3s2(b.act[0], b.stemOut, n.stem.out, n.stem.outSize)
+	n.stemPool.run(b.act[0], b.stemOut)
 
 	// Stages 2-4: a stride-2 unit, then stride-1 units. Activations ping-pong.
 	x, y := b.act[0], b.act[1]
@@ -176,7 +180,7 @@ func (u *unit) forward(out, in []float32, b *buffers) {
 	}
 	// relu(cat(avgpool(x), main)) in the family's order, each half written in place.
 	hw := u.shape.OutSize() * u.shape.OutSize()
-	avgPool3x3s2ReLU(out[u.poolPlanes*hw:], in, u.shape.In, u.shape.InSize)
+	u.shortcut.run(out[u.poolPlanes*hw:], in)
 	u.expand.run(out[u.mainPlanesOff*hw:], b.spatial, nil)
 }
 

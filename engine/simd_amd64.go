@@ -24,3 +24,10 @@ func newConv3x3SIMD(c *conv3x3) conv3x3Kernel {
 	}
 	return newConv3x3AVX512(c)
 }
+
+func newPoolSIMD(*pool3x3s2) poolKernel {
+	if !haveAVX512 {
+		return nil
+	}
+	return pool3x3s2AVX512{}
+}

@@ -2,6 +2,8 @@
 
 package engine
 
+import "simd/archsimd"
+
 // A 3x3 conv with padding 1 is the sum of nine 1x1 convs, one per kernel
 // tap, each reading the input shifted by the tap's offset. Over the
 // flattened output map (pixel p = y*size + x) the shift is one constant
@@ -98,20 +100,28 @@ func tailMask(hw, v int) uint16 {
 // splitPhases writes the four phases of each of channels inSize x inSize
 // maps of src into dst: phase 2*(y odd) + (x odd) of channel c is the
 // (inSize/2)^2 map dst[(phase*channels+c)*hw:], as conv3x3Plan reads it.
+// It splits 32 columns of a row at a time into 16 even and 16 odd ones
+// (see columnSplit), so src needs room for two vectors after its end
+// unless inSize is a multiple of 32, as the network's input is; dst needs
+// room for one.
 func splitPhases(dst, src []float32, channels, inSize int) {
+	const n = vectorLanes
 	os := inSize / 2
 	hw := os * os
+	even, odd, _ := columnSplit()
 	for c := range channels {
-		in := src[c*inSize*inSize : (c+1)*inSize*inSize]
+		in := src[c*inSize*inSize:]
 		for y := range inSize {
-			row := in[y*inSize : (y+1)*inSize]
-			evenPhase := (2*(y&1)*channels + c) * hw
-			oddPhase := evenPhase + channels*hw
-			even := dst[evenPhase+(y/2)*os:][:os]
-			odd := dst[oddPhase+(y/2)*os:][:os]
-			for x := range even {
-				pair := row[2*x : 2*x+2]
-				even[x], odd[x] = pair[0], pair[1]
+			row := in[y*inSize:]
+			evenAt := (2*(y&1)*channels+c)*hw + (y/2)*os
+			oddAt := evenAt + channels*hw
+			for x := 0; x < os; x += n {
+				col := 2 * x
+				v0 := archsimd.LoadMaskedFloat32x16((*[n]float32)(row[col:col+n]), archsimd.Mask32x16FromBits(tailMask(inSize, col/n)))
+				v1 := archsimd.LoadMaskedFloat32x16((*[n]float32)(row[col+n:col+2*n]), archsimd.Mask32x16FromBits(tailMask(inSize, col/n+1)))
+				store := archsimd.Mask32x16FromBits(tailMask(os, x/n))
+				v0.ConcatPermute(v1, even).StoreMasked((*[n]float32)(dst[evenAt+x:evenAt+x+n]), store)
+				v0.ConcatPermute(v1, odd).StoreMasked((*[n]float32)(dst[oddAt+x:oddAt+x+n]), store)
 			}
 		}
 	}

@@ -20,9 +20,10 @@ weights: build
 run: build
 	./bin/shufflenet classify --checkpoint $(CHECKPOINT) $(IMG)
 
-## test: everything CI runs.
+## test: everything CI runs, with the portable kernels and with the SIMD ones.
 test: check-format vet wasm-check
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./...
+	SHUFFLENET_SHARED=$(SHARED) GOEXPERIMENT=simd $(GO) test ./...
 	$(MAKE) fuzz-smoke
 
 check-format:
@@ -30,6 +31,7 @@ check-format:
 
 vet:
 	$(GO) vet ./...
+	GOEXPERIMENT=simd $(GO) vet ./...
 
 # The engine and everything the browser build needs compile for WebAssembly.
 wasm-check:
@@ -40,6 +42,9 @@ fuzz-smoke:
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 10s ./weights/pth
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./weights
 
-## bench: native benchmarks (ms/op, allocs/op, GMAC/s).
+## bench: native benchmarks (ms/op, allocs/op, GMAC/s), portable and SIMD builds.
 bench:
+	@echo "portable kernels:"
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine
+	@echo "SIMD kernels (GOEXPERIMENT=simd; AVX-512 where the CPU has it):"
+	SHUFFLENET_SHARED=$(SHARED) GOEXPERIMENT=simd $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine

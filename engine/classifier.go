@@ -5,9 +5,22 @@ type classifier struct {
 	in, out int
 	weight  []float32 // [out][in]
 	bias    []float32
+	simd    classifierKernel // nil: run the portable kernel
 }
 
+func newClassifier(in, out int, weight, bias []float32) classifier {
+	c := classifier{in: in, out: out, weight: weight, bias: bias}
+	c.simd = newClassifierSIMD(&c)
+	return c
+}
+
+// run computes dst = weight*src + bias. dst needs room after it for a
+// SIMD kernel (see mapRoom).
 func (c *classifier) run(dst, src []float32) {
+	if c.simd != nil {
+		c.simd.run(c, dst, src)
+		return
+	}
 	src = src[:c.in]
 	for o := range c.out {
 		dst[o] = c.bias[o] + dot(c.weight[o*c.in:(o+1)*c.in], src)

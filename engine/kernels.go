@@ -11,6 +11,11 @@ type pointwiseKernel interface {
 	run(p *pointwise, dst, src, residual []float32)
 }
 
+// classifierKernel runs the classifier; see classifier.run.
+type classifierKernel interface {
+	run(c *classifier, dst, src []float32)
+}
+
 // poolKernel runs a 3x3 stride-2 pool; see pool3x3s2.run.
 type poolKernel interface {
 	run(p *pool3x3s2, dst, src []float32)

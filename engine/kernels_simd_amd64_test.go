@@ -207,3 +207,21 @@ func TestPoolSIMDMatchesPortable(t *testing.T) {
 		})
 	}
 }
+
+func TestClassifierSIMDMatchesPortable(t *testing.T) {
+	requireAVX512(t)
+	for _, c := range []struct{ in, out int }{{960, 1000}, {480, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}} {
+		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
+			cl := newClassifier(c.in, c.out, randomSlice(rng, c.in*c.out, -1, 1), randomSlice(rng, c.out, -1, 1))
+			src := randomSlice(rng, c.in, -1, 1)
+			want := make([]float32, c.out)
+			portable := cl
+			portable.simd = nil
+			portable.run(want, src)
+			got := nanRoom(rng, c.out, classifierTile)
+			cl.run(withRoom(got), src)
+			compareMaps(t, got, want, c.in)
+		})
+	}
+}

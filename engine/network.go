@@ -66,7 +66,7 @@ func New(a Architecture, p Params) (*Network, error) {
 	for i, s := range a.Units() {
 		n.stages[s.Stage-2] = append(n.stages[s.Stage-2], newUnit(a, s, p.Units[i]))
 	}
-	n.classifier = classifier{in: a.FeatureChannels(), out: a.Classes, weight: p.Classifier.Weight, bias: p.Classifier.Bias}
+	n.classifier = newClassifier(a.FeatureChannels(), a.Classes, p.Classifier.Weight, p.Classifier.Bias)
 	n.buf = newBuffers(a, n.usesPhases())
 	return n, nil
 }
@@ -122,7 +122,7 @@ func newBuffers(a Architecture, phases bool) buffers {
 		spatial:    newMaps(maxSpatial, room),
 		conv:       convScratch{zeros: make([]float32, a.Input.Crop)},
 		pooled:     make([]float32, a.FeatureChannels()),
-		logits:     make([]float32, a.Classes),
+		logits:     newMaps(a.Classes, room),
 	}
 	if phases {
 		b.conv.phases = newPaddedMaps(maxStride2Input, room)

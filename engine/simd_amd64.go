@@ -31,3 +31,10 @@ func newPoolSIMD(*pool3x3s2) poolKernel {
 	}
 	return pool3x3s2AVX512{}
 }
+
+func newClassifierSIMD(c *classifier) classifierKernel {
+	if !haveAVX512 {
+		return nil
+	}
+	return newClassifierAVX512(c)
+}

@@ -16,10 +16,19 @@ import (
 // a lane that reads outside its map, or a store that writes outside it,
 // shows up.
 
-func requireAVX512(t *testing.T) {
-	t.Helper()
-	if !haveAVX512 {
-		t.Skip("no AVX-512 on this CPU: the portable kernels run")
+// eachKernelSet runs f once for every SIMD kernel set this CPU can run,
+// whichever one New would choose.
+func eachKernelSet(t *testing.T, f func(t *testing.T, ks *simdKernels)) {
+	ran := false
+	for _, ks := range []*simdKernels{&avx512Kernels} {
+		if !ks.runsHere() {
+			continue
+		}
+		ran = true
+		t.Run(ks.name, func(t *testing.T) { f(t, ks) })
+	}
+	if !ran {
+		t.Skip("no SIMD kernels run on this CPU")
 	}
 }
 
@@ -58,7 +67,10 @@ func compareMaps(t *testing.T, got paddedMaps, want []float32, terms int) {
 }
 
 func TestPointwiseSIMDMatchesPortable(t *testing.T) {
-	requireAVX512(t)
+	eachKernelSet(t, testPointwiseKernels)
+}
+
+func testPointwiseKernels(t *testing.T, ks *simdKernels) {
 	for _, c := range []struct {
 		in, out, groups, hw int
 		ep                  epilogue
@@ -96,14 +108,17 @@ func TestPointwiseSIMDMatchesPortable(t *testing.T) {
 			p.runPortable(want, src.maps, residual.maps)
 
 			got := nanRoom(rng, c.out*c.hw, room)
-			newPointwiseAVX512(&p).run(&p, withRoom(got), withRoom(src), withRoom(residual))
+			newPointwiseWith(ks, &p).run(&p, withRoom(got), withRoom(src), withRoom(residual))
 			compareMaps(t, got, want, c.in/c.groups)
 		})
 	}
 }
 
 func TestConv3x3SIMDMatchesPortable(t *testing.T) {
-	requireAVX512(t)
+	eachKernelSet(t, testConv3x3Kernels)
+}
+
+func testConv3x3Kernels(t *testing.T, ks *simdKernels) {
 	for _, c := range []struct {
 		in, out, groups, stride, inSize int
 		ep                              epilogue
@@ -139,7 +154,7 @@ func TestConv3x3SIMDMatchesPortable(t *testing.T) {
 			want := make([]float32, c.out*outSize*outSize)
 			conv.runPortable(want, src.maps, make([]float32, c.inSize))
 
-			conv.simd = newConv3x3SIMD(&conv)
+			conv.simd = ks.conv3x3(&conv)
 			scratch := convScratch{phases: nanRoom(rng, c.in*c.inSize*c.inSize, room)}
 			got := nanRoom(rng, c.out*outSize*outSize, room)
 			conv.run(withRoom(got), src, &scratch)
@@ -171,7 +186,13 @@ func TestConv3x3PlanMasks(t *testing.T) {
 }
 
 func TestPoolSIMDMatchesPortable(t *testing.T) {
-	requireAVX512(t)
+	eachKernelSet(t, testPoolKernels)
+}
+
+func testPoolKernels(t *testing.T, ks *simdKernels) {
+	if ks.pool() == nil {
+		t.Skip("the portable pools run")
+	}
 	for _, c := range []struct {
 		channels, inSize int
 		average          bool
@@ -194,7 +215,7 @@ func TestPoolSIMDMatchesPortable(t *testing.T) {
 			os := c.inSize / 2
 			room := c.inSize + 4*vectorLanes
 			src := nanRoom(rng, c.channels*c.inSize*c.inSize, room)
-			p := newPool3x3s2(c.channels, c.inSize, c.average)
+			p := pool3x3s2{channels: c.channels, inSize: c.inSize, average: c.average, simd: ks.pool()}
 			want := make([]float32, c.channels*os*os)
 			if c.average {
 				avgPool3x3s2ReLU(want, src.maps, c.channels, c.inSize)
@@ -209,19 +230,101 @@ func TestPoolSIMDMatchesPortable(t *testing.T) {
 }
 
 func TestClassifierSIMDMatchesPortable(t *testing.T) {
-	requireAVX512(t)
+	eachKernelSet(t, testClassifierKernels)
+}
+
+func testClassifierKernels(t *testing.T, ks *simdKernels) {
+	if ks.classifier(&classifier{}) == nil {
+		t.Skip("the portable classifier runs")
+	}
 	for _, c := range []struct{ in, out int }{{960, 1000}, {480, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}} {
 		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
-			cl := newClassifier(c.in, c.out, randomSlice(rng, c.in*c.out, -1, 1), randomSlice(rng, c.out, -1, 1))
+			cl := classifier{in: c.in, out: c.out, weight: randomSlice(rng, c.in*c.out, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
 			src := randomSlice(rng, c.in, -1, 1)
 			want := make([]float32, c.out)
-			portable := cl
-			portable.simd = nil
-			portable.run(want, src)
+			cl.run(want, src)
+			cl.simd = ks.classifier(&cl)
 			got := nanRoom(rng, c.out, classifierTile)
 			cl.run(withRoom(got), src)
 			compareMaps(t, got, want, c.in)
 		})
+	}
+}
+
+// withKernels makes every layer of n run ks's kernels (or the portable
+// ones where ks has none), whatever New chose for this CPU.
+func withKernels(n *Network, ks *simdKernels) {
+	n.stem.simd = ks.conv3x3(&n.stem)
+	n.stemPool.simd = ks.pool()
+	for _, stage := range n.stages {
+		for i := range stage {
+			u := &stage[i]
+			u.compress.simd = newPointwiseWith(ks, &u.compress)
+			u.spatial.simd = ks.conv3x3(&u.spatial)
+			u.expand.simd = newPointwiseWith(ks, &u.expand)
+			u.shortcut.simd = ks.pool()
+		}
+	}
+	n.classifier.simd = ks.classifier(&n.classifier)
+	n.buf = newBuffers(n.arch, n.usesPhases())
+}
+
+// Every kernel set, not only the one New picks here, computes Forward.
+func TestForwardKernelSetsMatchNaiveReference(t *testing.T) {
+	eachKernelSet(t, func(t *testing.T, ks *simdKernels) {
+		for _, a := range testArchitectures(t) {
+			a.Input.Crop = 64
+			t.Run(a.Name(), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, uint64(a.Groups)))
+				tr := randomTrained(a, rng)
+				p, err := Fold(a, tr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := New(a, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				withKernels(n, ks)
+				input := randomInput(rng, 3*64*64)
+				got, err := n.Forward(input)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := naiveForward(a, tr, input)
+				var worst, scale float64
+				for i := range want {
+					worst = max(worst, math.Abs(float64(got[i]-want[i])))
+					scale = max(scale, math.Abs(float64(want[i])))
+				}
+				if worst > 1e-4*max(1, scale) {
+					t.Errorf("max abs diff %.3g (logits up to %.3g)", worst, scale)
+				}
+			})
+		}
+	})
+}
+
+// BenchmarkForwardKernels times Forward with each kernel set this CPU
+// runs, so that narrower kernel sets can be measured on a wider machine.
+func BenchmarkForwardKernels(b *testing.B) {
+	for _, ks := range []*simdKernels{&avx512Kernels} {
+		if !ks.runsHere() {
+			continue
+		}
+		for _, m := range benchModels {
+			b.Run(ks.name+"/"+m.name, func(b *testing.B) {
+				a, err := m.arch()
+				if err != nil {
+					b.Fatal(err)
+				}
+				rng := rand.New(rand.NewPCG(7, 7))
+				p, _ := Fold(a, randomTrained(a, rng))
+				n, _ := New(a, p)
+				withKernels(n, ks)
+				benchmarkForward(b, n, randomInput(rng, 3*224*224))
+			})
+		}
 	}
 }

@@ -2,22 +2,25 @@
 
 package engine
 
-// pointwiseAVX512 runs a pointwise conv as convBlock calls, one per block
-// of four output channels, each over the whole map of its group's inputs.
-type pointwiseAVX512 struct {
+// pointwiseSIMD runs a pointwise conv as block kernel calls, one per
+// block of blockRows output channels, each over the whole map of its
+// group's inputs.
+type pointwiseSIMD struct {
+	kernels *simdKernels
 	weights blockedWeights
 	plan    tapPlan
 }
 
-func newPointwiseAVX512(p *pointwise) *pointwiseAVX512 {
+func newPointwiseWith(ks *simdKernels, p *pointwise) *pointwiseSIMD {
 	inPer, outPer := p.in/p.groups, p.out/p.groups
-	return &pointwiseAVX512{
+	return &pointwiseSIMD{
+		kernels: ks,
 		weights: newBlockedWeights(p.weight, p.bias, p.groups, inPer, outPer, 1),
 		plan:    pointwisePlan(p.hw, tileVectors),
 	}
 }
 
-func (k *pointwiseAVX512) run(p *pointwise, dst, src, residual []float32) {
+func (k *pointwiseSIMD) run(p *pointwise, dst, src, residual []float32) {
 	hw, inPer, outPer := p.hw, k.weights.inPer, k.weights.outPer
 	for g := range p.groups {
 		for blk := range k.weights.blocks {
@@ -30,7 +33,7 @@ func (k *pointwiseAVX512) run(p *pointwise, dst, src, residual []float32) {
 				}
 			}
 			w, bias := k.weights.block(g, blk)
-			convBlock(&out, w, bias, src, g*inPer*hw, &k.plan)
+			k.kernels.convBlock(&out, w, bias, src, g*inPer*hw, &k.plan)
 		}
 	}
 }

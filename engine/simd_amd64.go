@@ -4,37 +4,114 @@ package engine
 
 import "simd/archsimd"
 
-// With GOEXPERIMENT=simd on amd64, layers run AVX-512 kernels when the CPU
-// has AVX-512 (decided once, at start-up); otherwise the portable ones.
-var haveAVX512 = archsimd.X86.AVX512()
+// simdKernels are one instruction set's vector kernels. The layers' SIMD
+// runners (pointwiseSIMD, conv3x3SIMD, depthwiseSIMD) loop over groups,
+// blocks and channels and call them through the methods below, which
+// call each kernel directly: through a function value, the compiler could
+// not see that the block a runner passes stays on its stack.
+type simdKernels struct {
+	name     string
+	isa      isa
+	runsHere func() bool // whether this CPU has the instructions
+}
+
+// isa is an instruction set the SIMD kernels are written for.
+type isa int
+
+const (
+	isaAVX512 isa = iota
+)
+
+var avx512Kernels = simdKernels{name: "avx512", isa: isaAVX512, runsHere: archsimd.X86.AVX512}
+
+// convBlock computes a block of blockRows output channels of a conv over
+// a whole map (see convBlockAVX512).
+func (ks *simdKernels) convBlock(out *blockOut, w []float32, bias *[blockRows]float32, src []float32, origin int, plan *tapPlan) {
+	switch ks.isa {
+	case isaAVX512:
+		convBlockAVX512(out, w, bias, src, origin, plan)
+	}
+}
+
+// depthwiseMap computes one channel of a depthwise conv.
+func (ks *simdKernels) depthwiseMap(dst []float32, w *[9]float32, bias float32, reLU bool, src []float32, at int, plan *tapPlan) {
+	switch ks.isa {
+	case isaAVX512:
+		depthwiseMapAVX512(dst, w, bias, reLU, src, at, plan)
+	}
+}
+
+// splitPhases splits stride-2 inputs into their phases.
+func (ks *simdKernels) splitPhases(dst, src []float32, channels, inSize int) {
+	switch ks.isa {
+	case isaAVX512:
+		splitPhasesAVX512(dst, src, channels, inSize)
+	}
+}
+
+// conv3x3 returns c's kernel: the depthwise one or the block one.
+func (ks *simdKernels) conv3x3(c *conv3x3) conv3x3Kernel {
+	if c.groups == c.in && c.in == c.out {
+		return newDepthwiseWith(ks, c)
+	}
+	return newConv3x3With(ks, c)
+}
+
+// pool returns the pools' kernel; nil: the portable pools.
+func (ks *simdKernels) pool() poolKernel {
+	switch ks.isa {
+	case isaAVX512:
+		return pool3x3s2AVX512{}
+	}
+	return nil
+}
+
+// classifier returns c's kernel; nil: the portable classifier.
+func (ks *simdKernels) classifier(c *classifier) classifierKernel {
+	switch ks.isa {
+	case isaAVX512:
+		return newClassifierAVX512(c)
+	}
+	return nil
+}
+
+// cpuKernels are the kernels for this CPU, chosen once at start-up: AVX-512
+// where the CPU has it, else none (the portable ones).
+var cpuKernels = chooseKernels()
+
+func chooseKernels() *simdKernels {
+	for _, ks := range []*simdKernels{&avx512Kernels} {
+		if ks.runsHere() {
+			return ks
+		}
+	}
+	return nil
+}
 
 func newPointwiseSIMD(p *pointwise) pointwiseKernel {
-	if !haveAVX512 {
+	if cpuKernels == nil {
 		return nil
 	}
-	return newPointwiseAVX512(p)
+	return newPointwiseWith(cpuKernels, p)
 }
 
 func newConv3x3SIMD(c *conv3x3) conv3x3Kernel {
-	if !haveAVX512 {
+	if cpuKernels == nil {
 		return nil
 	}
-	if c.groups == c.in && c.in == c.out {
-		return newDepthwiseAVX512(c)
-	}
-	return newConv3x3AVX512(c)
+	return cpuKernels.conv3x3(c)
 }
 
 func newPoolSIMD(*pool3x3s2) poolKernel {
-	if !haveAVX512 {
+	if cpuKernels == nil {
 		return nil
 	}
-	return pool3x3s2AVX512{}
+	return cpuKernels.pool()
 }
 
 func newClassifierSIMD(c *classifier) classifierKernel {
-	if !haveAVX512 {
+	if cpuKernels == nil {
 		return nil
 	}
-	return newClassifierAVX512(c)
+	return cpuKernels.classifier(c)
 }

@@ -2,8 +2,6 @@
 
 package engine
 
-import "simd/archsimd"
-
 // A 3x3 conv with padding 1 is the sum of nine 1x1 convs, one per kernel
 // tap, each reading the input shifted by the tap's offset. Over the
 // flattened output map (pixel p = y*size + x) the shift is one constant
@@ -95,36 +93,6 @@ func conv3x3Plan(outSize, stride, channels, tileVectors int) tapPlan {
 func tailMask(hw, v int) uint16 {
 	n := min(max(hw-v*vectorLanes, 0), vectorLanes)
 	return uint16(1<<n - 1)
-}
-
-// splitPhases writes the four phases of each of channels inSize x inSize
-// maps of src into dst: phase 2*(y odd) + (x odd) of channel c is the
-// (inSize/2)^2 map dst[(phase*channels+c)*hw:], as conv3x3Plan reads it.
-// It splits 32 columns of a row at a time into 16 even and 16 odd ones
-// (see columnSplit), so src needs room for two vectors after its end
-// unless inSize is a multiple of 32, as the network's input is; dst needs
-// room for one.
-func splitPhases(dst, src []float32, channels, inSize int) {
-	const n = vectorLanes
-	os := inSize / 2
-	hw := os * os
-	even, odd, _ := columnSplit()
-	for c := range channels {
-		in := src[c*inSize*inSize:]
-		for y := range inSize {
-			row := in[y*inSize:]
-			evenAt := (2*(y&1)*channels+c)*hw + (y/2)*os
-			oddAt := evenAt + channels*hw
-			for x := 0; x < os; x += n {
-				col := 2 * x
-				v0 := archsimd.LoadMaskedFloat32x16((*[n]float32)(row[col:col+n]), archsimd.Mask32x16FromBits(tailMask(inSize, col/n)))
-				v1 := archsimd.LoadMaskedFloat32x16((*[n]float32)(row[col+n:col+2*n]), archsimd.Mask32x16FromBits(tailMask(inSize, col/n+1)))
-				store := archsimd.Mask32x16FromBits(tailMask(os, x/n))
-				v0.ConcatPermute(v1, even).StoreMasked((*[n]float32)(dst[evenAt+x:evenAt+x+n]), store)
-				v0.ConcatPermute(v1, odd).StoreMasked((*[n]float32)(dst[oddAt+x:oddAt+x+n]), store)
-			}
-		}
-	}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

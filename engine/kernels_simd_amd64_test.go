@@ -20,7 +20,7 @@ import (
 // whichever one New would choose.
 func eachKernelSet(t *testing.T, f func(t *testing.T, ks *simdKernels)) {
 	ran := false
-	for _, ks := range []*simdKernels{&avx512Kernels} {
+	for _, ks := range []*simdKernels{&avx512Kernels, &avx2Kernels} {
 		if !ks.runsHere() {
 			continue
 		}
@@ -234,9 +234,6 @@ func TestClassifierSIMDMatchesPortable(t *testing.T) {
 }
 
 func testClassifierKernels(t *testing.T, ks *simdKernels) {
-	if ks.classifier(&classifier{}) == nil {
-		t.Skip("the portable classifier runs")
-	}
 	for _, c := range []struct{ in, out int }{{960, 1000}, {480, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}} {
 		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
@@ -309,7 +306,7 @@ func TestForwardKernelSetsMatchNaiveReference(t *testing.T) {
 // BenchmarkForwardKernels times Forward with each kernel set this CPU
 // runs, so that narrower kernel sets can be measured on a wider machine.
 func BenchmarkForwardKernels(b *testing.B) {
-	for _, ks := range []*simdKernels{&avx512Kernels} {
+	for _, ks := range []*simdKernels{&avx512Kernels, &avx2Kernels} {
 		if !ks.runsHere() {
 			continue
 		}

@@ -20,9 +20,13 @@ type isa int
 
 const (
 	isaAVX512 isa = iota
+	isaAVX2
 )
 
-var avx512Kernels = simdKernels{name: "avx512", isa: isaAVX512, runsHere: archsimd.X86.AVX512}
+var (
+	avx512Kernels = simdKernels{name: "avx512", isa: isaAVX512, runsHere: archsimd.X86.AVX512}
+	avx2Kernels   = simdKernels{name: "avx2", isa: isaAVX2, runsHere: func() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }}
+)
 
 // convBlock computes a block of blockRows output channels of a conv over
 // a whole map (see convBlockAVX512).
@@ -30,6 +34,8 @@ func (ks *simdKernels) convBlock(out *blockOut, w []float32, bias *[blockRows]fl
 	switch ks.isa {
 	case isaAVX512:
 		convBlockAVX512(out, w, bias, src, origin, plan)
+	case isaAVX2:
+		convBlockAVX2(out, w, bias, src, origin, plan)
 	}
 }
 
@@ -38,6 +44,8 @@ func (ks *simdKernels) depthwiseMap(dst []float32, w *[9]float32, bias float32, 
 	switch ks.isa {
 	case isaAVX512:
 		depthwiseMapAVX512(dst, w, bias, reLU, src, at, plan)
+	case isaAVX2:
+		depthwiseMapAVX2(dst, w, bias, reLU, src, at, plan)
 	}
 }
 
@@ -46,6 +54,8 @@ func (ks *simdKernels) splitPhases(dst, src []float32, channels, inSize int) {
 	switch ks.isa {
 	case isaAVX512:
 		splitPhasesAVX512(dst, src, channels, inSize)
+	case isaAVX2:
+		splitPhasesAVX2(dst, src, channels, inSize)
 	}
 }
 
@@ -66,21 +76,17 @@ func (ks *simdKernels) pool() poolKernel {
 	return nil
 }
 
-// classifier returns c's kernel; nil: the portable classifier.
+// classifier returns c's kernel.
 func (ks *simdKernels) classifier(c *classifier) classifierKernel {
-	switch ks.isa {
-	case isaAVX512:
-		return newClassifierAVX512(c)
-	}
-	return nil
+	return newClassifierWith(ks, c)
 }
 
 // cpuKernels are the kernels for this CPU, chosen once at start-up: AVX-512
-// where the CPU has it, else none (the portable ones).
+// where the CPU has it, else AVX2 with FMA, else none (the portable ones).
 var cpuKernels = chooseKernels()
 
 func chooseKernels() *simdKernels {
-	for _, ks := range []*simdKernels{&avx512Kernels} {
+	for _, ks := range []*simdKernels{&avx512Kernels, &avx2Kernels} {
 		if ks.runsHere() {
 			return ks
 		}

@@ -3,8 +3,10 @@ package engine
 // Every layer has a portable Go kernel, which is the reference and runs
 // everywhere (WebAssembly included). New gives a layer a faster kernel
 // when the build and the CPU have one: with GOEXPERIMENT=simd on amd64,
-// the AVX-512 kernels of the *_simd_amd64.go files. Tests compare each
-// fast kernel with the portable one on the same layer.
+// the AVX-512 kernels (*_avx512_amd64.go) or, without AVX-512, the AVX2
+// ones (*_avx2_amd64.go), driven by the runners of *_simd_amd64.go (see
+// simdKernels). Tests compare each fast kernel with the portable one on
+// the same layer.
 
 // pointwiseKernel runs a pointwise conv; see pointwise.run.
 type pointwiseKernel interface {

@@ -18,7 +18,8 @@ package engine
 // s is -1 for d = -1 and 0 otherwise. The input's size is even, so the
 // phases are whole maps and only the top row and left column pad.
 
-// vectorLanes is the number of float32 lanes of an AVX-512 register.
+// vectorLanes is the size of the plans' pixel vectors: 16 float32 lanes,
+// one AVX-512 register or two AVX2 ones.
 const vectorLanes = 16
 
 // tap is one term of the sum: output pixel p reads source index
@@ -36,7 +37,7 @@ type tapPlan struct {
 	taps []tap
 	hw   int // output pixels per plane
 	// vectors is the number of pixel vectors per plane, rounded up to a
-	// whole tile of tileVectors; the masks of the vectors past the map
+	// whole tile of the kernel's; the masks of the vectors past the map
 	// are zero, so a tile may run past the map's end.
 	vectors int
 	// planeStride separates consecutive input channels in the source: the
@@ -48,8 +49,8 @@ type tapPlan struct {
 
 // pointwisePlan is the plan of a 1x1 conv: one tap, no shift, masks that
 // only cut the map's last vector short.
-func pointwisePlan(hw, tileVectors int) tapPlan {
-	p := tapPlan{hw: hw, vectors: roundUp(ceilDiv(hw, vectorLanes), tileVectors), planeStride: hw}
+func pointwisePlan(hw, tile int) tapPlan {
+	p := tapPlan{hw: hw, vectors: roundUp(ceilDiv(hw, vectorLanes), tile), planeStride: hw}
 	p.taps = []tap{{masks: make([]uint16, p.vectors)}}
 	for v := range p.vectors {
 		p.taps[0].masks[v] = tailMask(hw, v)
@@ -58,11 +59,12 @@ func pointwisePlan(hw, tileVectors int) tapPlan {
 }
 
 // conv3x3Plan is the plan of a 3x3 conv with padding 1 and the given
-// stride over inputs of `channels` planes, with outSize x outSize outputs.
-// Taps are in the weights' order: ky, then kx.
-func conv3x3Plan(outSize, stride, channels, tileVectors int) tapPlan {
+// stride over inputs of `channels` planes, with outSize x outSize outputs,
+// for a kernel whose tiles are `tile` vectors. Taps are in the weights'
+// order: ky, then kx.
+func conv3x3Plan(outSize, stride, channels, tile int) tapPlan {
 	hw := outSize * outSize
-	p := tapPlan{hw: hw, vectors: roundUp(ceilDiv(hw, vectorLanes), tileVectors), planeStride: hw}
+	p := tapPlan{hw: hw, vectors: roundUp(ceilDiv(hw, vectorLanes), tile), planeStride: hw}
 	if stride == 2 {
 		p.phaseStride = channels * hw
 	}

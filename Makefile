@@ -8,6 +8,8 @@ CHECKPOINT ?= $(SHARED)/weights/megvii-shufflenetv1-g3-0.5x.pth.tar
 MODEL   ?= megvii-g3-0.5x
 ADDR    ?= 127.0.0.1:8080
 GEN     := web/static/gen
+# The native build uses Go 1.26's experimental simd/archsimd kernels (AVX-512 or AVX2).
+SIMD    := GOEXPERIMENT=simd
 WASM_SRC := $(shell find engine classify labels heatmap weights wasm -name '*.go' -not -name '*_test.go') go.mod
 
 .PHONY: run test build wasm weights bench check-format vet wasm-check fuzz-smoke
@@ -18,7 +20,7 @@ run: build weights
 
 ## build: the CLI and server, with the page and the wasm built in.
 build: wasm
-	$(GO) build -o bin/shufflenet ./cmd/shufflenet
+	$(SIMD) $(GO) build -o bin/shufflenet ./cmd/shufflenet
 
 ## wasm: the engine for the browser, Go's wasm_exec.js beside it, and a brotli copy.
 wasm: $(GEN)/shufflenet.wasm
@@ -37,10 +39,13 @@ weights: build
 classify: build
 	./bin/shufflenet classify --checkpoint $(CHECKPOINT) $(IMG)
 
-## test: everything CI runs.
+## test: everything CI runs. The native build uses the SIMD kernels
+## (GOEXPERIMENT=simd); the portable kernels, which the browser runs, are
+## checked against PyTorch on their own too.
 test: check-format vet wasm-check wasm
-	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./...
-	SHUFFLENET_SHARED=$(SHARED) $(GO) test -race ./server/... ./classify/... ./weights/zoo/...
+	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./...
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./engine/... ./weights/checkpoint/... ./cmd/...
+	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -race ./server/... ./classify/... ./weights/zoo/...
 	$(MAKE) fuzz-smoke
 
 check-format:
@@ -48,6 +53,7 @@ check-format:
 
 vet:
 	$(GO) vet ./...
+	$(SIMD) $(GO) vet ./...
 
 # The engine and everything the browser build needs compile for WebAssembly.
 wasm-check:
@@ -59,6 +65,9 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./weights
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzReadImage$$' -fuzztime 10s ./server
 
-## bench: native benchmarks (ms/op, allocs/op, GMAC/s).
+## bench: native benchmarks (ms/op, allocs/op, GMAC/s), portable and SIMD builds.
 bench:
+	@echo "portable kernels:"
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine
+	@echo "SIMD kernels (GOEXPERIMENT=simd; AVX-512 where the CPU has it):"
+	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine

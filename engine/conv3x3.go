@@ -10,12 +10,28 @@ type conv3x3 struct {
 	inSize, outSize int
 	weight          []float32 // [out][in/groups][3][3]
 	bias            []float32
-	ep              epilogue // linear or relu
+	ep              epilogue      // linear or relu
+	simd            conv3x3Kernel // nil: run the portable kernel
 }
 
-// run computes dst = epilogue(conv(src) + bias). zeros is a row of at least
-// inSize zeros that stands in for the padding rows above and below the map.
-func (c *conv3x3) run(dst, src, zeros []float32) {
+// convScratch is what the 3x3 convs use besides their input and output.
+type convScratch struct {
+	zeros  []float32  // a row of at least inSize zeros: the portable kernel's padding rows
+	phases paddedMaps // a stride-2 input split into its four phases (SIMD kernels)
+}
+
+// run computes dst = epilogue(conv(src) + bias).
+func (c *conv3x3) run(dst []float32, src paddedMaps, s *convScratch) {
+	if c.simd != nil {
+		c.simd.run(c, dst, src, s)
+		return
+	}
+	c.runPortable(dst, src.maps, s.zeros)
+}
+
+// runPortable is the portable kernel. zeros is a row of at least inSize
+// zeros that stands in for the padding rows above and below the map.
+func (c *conv3x3) runPortable(dst, src, zeros []float32) {
 	inPer, outPer := c.in/c.groups, c.out/c.groups
 	is, os := c.inSize, c.outSize
 	zeros = zeros[:is]

@@ -11,6 +11,7 @@ import (
 type Network struct {
 	arch       Architecture
 	stem       conv3x3
+	stemPool   pool3x3s2
 	stages     [3][]unit
 	classifier classifier
 	buf        buffers
@@ -24,24 +25,20 @@ type unit struct {
 	shape                     UnitShape
 	compress, expand          pointwise
 	spatial                   conv3x3
-	poolPlanes, mainPlanesOff int // stride 2: where each half of the concat starts, in planes
+	shortcut                  pool3x3s2 // stride 2: the average pool of the concat's other half
+	poolPlanes, mainPlanesOff int       // stride 2: where each half of the concat starts, in planes
 }
 
-// classifier is the final Linear layer.
-type classifier struct {
-	in, out int
-	weight  []float32 // [out][in]
-	bias    []float32
-}
-
-// buffers are the activations, sized for the largest layer.
+// buffers are the activations, sized for the largest layer. Every map
+// buffer has room past its end (and compressed, which the 3x3 convs read
+// around, room before it too) for the vector kernels; see mapRoom.
 type buffers struct {
 	input      int       // expected input length
 	stemOut    []float32 // conv1 output, before the max pool
 	act        [2][]float32
-	compressed []float32 // a unit's compress output
-	spatial    []float32 // a unit's 3x3 output
-	zeros      []float32 // a row of zeros: padding for the 3x3 convs
+	compressed paddedMaps // a unit's compress output
+	spatial    []float32  // a unit's 3x3 output
+	conv       convScratch
 	features   []float32 // the last stage's output (points into act)
 	pooled     []float32
 	logits     []float32
@@ -64,11 +61,13 @@ func New(a Architecture, p Params) (*Network, error) {
 	stem := a.StemConv()
 	n.stem = conv3x3{in: stem.In, out: stem.Out, groups: 1, stride: 2, inSize: stem.InSize, outSize: stem.OutSize,
 		weight: p.Stem.Weight, bias: p.Stem.Bias, ep: stemEp}
+	n.stem.simd = newConv3x3SIMD(&n.stem)
+	n.stemPool = newPool3x3s2(stem.Out, stem.OutSize, false)
 	for i, s := range a.Units() {
 		n.stages[s.Stage-2] = append(n.stages[s.Stage-2], newUnit(a, s, p.Units[i]))
 	}
-	n.classifier = classifier{in: a.FeatureChannels(), out: a.Classes, weight: p.Classifier.Weight, bias: p.Classifier.Bias}
-	n.buf = newBuffers(a)
+	n.classifier = newClassifier(a.FeatureChannels(), a.Classes, p.Classifier.Weight, p.Classifier.Bias)
+	n.buf = newBuffers(a, n.usesPhases())
 	return n, nil
 }
 
@@ -85,35 +84,50 @@ func newUnit(a Architecture, s UnitShape, p UnitParams) unit {
 	}
 	if s.Stride == 2 {
 		u.expand.ep = relu
+		u.shortcut = newPool3x3s2(s.In, s.InSize, true)
 		if a.PoolFirst {
 			u.poolPlanes, u.mainPlanesOff = 0, s.In
 		} else {
 			u.poolPlanes, u.mainPlanesOff = s.MainOut, 0
 		}
 	}
+	u.compress.simd = newPointwiseSIMD(&u.compress)
+	u.spatial.simd = newConv3x3SIMD(&u.spatial)
+	u.expand.simd = newPointwiseSIMD(&u.expand)
 	return u
 }
 
-func newBuffers(a Architecture) buffers {
+// newBuffers sizes every buffer for a's largest layer. phases says whether
+// some 3x3 conv runs a kernel that splits a stride-2 input into phases.
+func newBuffers(a Architecture, phases bool) buffers {
 	stem := a.StemConv()
 	maxAct := stem.Out * (stem.OutSize / 2) * (stem.OutSize / 2)
 	var maxCompressed, maxSpatial int
+	maxStride2Input := 3 * a.Input.Crop * a.Input.Crop
 	for _, u := range a.Units() {
 		in, out := u.InSize*u.InSize, u.OutSize()*u.OutSize()
 		maxAct = max(maxAct, u.In*in, u.Out*out)
 		maxCompressed = max(maxCompressed, u.Mid*in)
 		maxSpatial = max(maxSpatial, u.Mid*out)
+		if u.Stride == 2 {
+			maxStride2Input = max(maxStride2Input, u.Mid*in)
+		}
 	}
-	return buffers{
+	room := mapRoom(a)
+	b := buffers{
 		input:      3 * a.Input.Crop * a.Input.Crop,
-		stemOut:    make([]float32, stem.Out*stem.OutSize*stem.OutSize),
-		act:        [2][]float32{make([]float32, maxAct), make([]float32, maxAct)},
-		compressed: make([]float32, maxCompressed),
-		spatial:    make([]float32, maxSpatial),
-		zeros:      make([]float32, a.Input.Crop),
+		stemOut:    newMaps(stem.Out*stem.OutSize*stem.OutSize, room),
+		act:        [2][]float32{newMaps(maxAct, room), newMaps(maxAct, room)},
+		compressed: newPaddedMaps(maxCompressed, room),
+		spatial:    newMaps(maxSpatial, room),
+		conv:       convScratch{zeros: make([]float32, a.Input.Crop)},
 		pooled:     make([]float32, a.FeatureChannels()),
-		logits:     make([]float32, a.Classes),
+		logits:     newMaps(a.Classes, room),
 	}
+	if phases {
+		b.conv.phases = newPaddedMaps(maxStride2Input, room)
+	}
+	return b
 }
 
 // Architecture describes the network.
@@ -123,7 +137,7 @@ func (n *Network) Architecture() Architecture { return n.arch }
 // so that several goroutines can each run one.
 func (n *Network) Clone() *Network {
 	c := *n
-	c.buf = newBuffers(n.arch)
+	c.buf = newBuffers(n.arch, n.usesPhases())
 	return &c
 }
 
@@ -137,8 +151,8 @@ func (n *Network) Forward(input []float32) ([]float32, error) {
 	}
 
 	// Stem: conv1 3x3/2 (batch norm folded; ReLU unless seed), max pool 3x3/2.
-	n.stem.run(b.stemOut, input, b.zeros)
-	maxPool3x3s2(b.act[0], b.stemOut, n.stem.out, n.stem.outSize)
+	n.stem.run(b.stemOut, unpadded(input), &b.conv)
+	n.stemPool.run(b.act[0], b.stemOut)
 
 	// Stages 2-4: a stride-2 unit, then stride-1 units. Activations ping-pong.
 	x, y := b.act[0], b.act[1]
@@ -158,29 +172,16 @@ func (n *Network) Forward(input []float32) ([]float32, error) {
 
 // forward runs one unit from in to out.
 func (u *unit) forward(out, in []float32, b *buffers) {
-	u.compress.run(b.compressed, in, nil)
-	u.spatial.run(b.spatial, b.compressed, b.zeros)
+	u.compress.run(b.compressed.maps, in, nil)
+	u.spatial.run(b.spatial, b.compressed, &b.conv)
 	if u.shape.Stride == 1 {
 		u.expand.run(out, b.spatial, in) // relu(x + main)
 		return
 	}
 	// relu(cat(avgpool(x), main)) in the family's order, each half written in place.
 	hw := u.shape.OutSize() * u.shape.OutSize()
-	avgPool3x3s2ReLU(out[u.poolPlanes*hw:], in, u.shape.In, u.shape.InSize)
+	u.shortcut.run(out[u.poolPlanes*hw:], in)
 	u.expand.run(out[u.mainPlanesOff*hw:], b.spatial, nil)
-}
-
-func (c *classifier) run(dst, src []float32) {
-	src = src[:c.in]
-	for o := range c.out {
-		w := c.weight[o*c.in : (o+1)*c.in]
-		w = w[:len(src)]
-		var sum float32
-		for i, v := range src {
-			sum += w[i] * v
-		}
-		dst[o] = c.bias[o] + sum
-	}
 }
 
 // ClassActivationMap writes into dst (FeatureSize² values, row-major) the

@@ -66,24 +66,33 @@ func TestForwardMatchesNaiveReference(t *testing.T) {
 	}
 }
 
+// Forward allocates nothing, whichever kernels (grouped or depthwise 3x3,
+// portable or SIMD) run its layers.
 func TestForwardAllocatesNothing(t *testing.T) {
-	a, _ := MegviiArchitecture(3, 0.5)
-	rng := rand.New(rand.NewPCG(2, 2))
-	p, err := Fold(a, randomTrained(a, rng))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(a, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	input := randomInput(rng, 3*224*224)
-	if allocs := testing.AllocsPerRun(3, func() {
-		if _, err := n.Forward(input); err != nil {
-			t.Fatal(err)
-		}
-	}); allocs != 0 {
-		t.Errorf("Forward allocates %v times per run", allocs)
+	for _, m := range benchModels {
+		t.Run(m.name, func(t *testing.T) {
+			a, err := m.arch()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(2, 2))
+			p, err := Fold(a, randomTrained(a, rng))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := New(a, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			input := randomInput(rng, 3*224*224)
+			if allocs := testing.AllocsPerRun(3, func() {
+				if _, err := n.Forward(input); err != nil {
+					t.Fatal(err)
+				}
+			}); allocs != 0 {
+				t.Errorf("Forward allocates %v times per run", allocs)
+			}
+		})
 	}
 }
 
@@ -175,16 +184,18 @@ func TestClassActivationMap(t *testing.T) {
 	}
 }
 
+// benchModels are the models the issue compares against PyTorch.
+var benchModels = []struct {
+	name string
+	arch func() (Architecture, error)
+}{
+	{"seed_g3_1x", func() (Architecture, error) { return SeedArchitecture(3) }},
+	{"megvii_g3_1.0x", func() (Architecture, error) { return MegviiArchitecture(3, 1) }},
+	{"megvii_g3_0.5x", func() (Architecture, error) { return MegviiArchitecture(3, 0.5) }},
+}
+
 func BenchmarkForward(b *testing.B) {
-	type model struct {
-		name string
-		arch func() (Architecture, error)
-	}
-	for _, m := range []model{
-		{"seed_g3_1x", func() (Architecture, error) { return SeedArchitecture(3) }},
-		{"megvii_g3_1.0x", func() (Architecture, error) { return MegviiArchitecture(3, 1) }},
-		{"megvii_g3_0.5x", func() (Architecture, error) { return MegviiArchitecture(3, 0.5) }},
-	} {
+	for _, m := range benchModels {
 		b.Run(m.name, func(b *testing.B) {
 			a, err := m.arch()
 			if err != nil {

@@ -1,5 +1,31 @@
 package engine
 
+// pool3x3s2 is a 3x3 pool with stride 2 and padding 1 over channels maps
+// of inSize x inSize, inSize even: the max pool after the stem, or the
+// average pool (and ReLU) of a stride-2 unit's shortcut.
+type pool3x3s2 struct {
+	channels, inSize int
+	average          bool       // avgPool3x3s2ReLU, else maxPool3x3s2
+	simd             poolKernel // nil: run the portable kernel
+}
+
+func newPool3x3s2(channels, inSize int, average bool) pool3x3s2 {
+	p := pool3x3s2{channels: channels, inSize: inSize, average: average}
+	p.simd = newPoolSIMD(&p)
+	return p
+}
+
+func (p *pool3x3s2) run(dst, src []float32) {
+	switch {
+	case p.simd != nil:
+		p.simd.run(p, dst, src)
+	case p.average:
+		avgPool3x3s2ReLU(dst, src, p.channels, p.inSize)
+	default:
+		maxPool3x3s2(dst, src, p.channels, p.inSize)
+	}
+}
+
 // The pools below take maps of inSize x inSize with inSize even, so a 3x3
 // window with stride 2 and padding 1 only ever overhangs on the top and left:
 // output row/column 0 covers input rows/columns 0 and 1, and output x > 0

@@ -1,0 +1,327 @@
+//go:build goexperiment.simd && amd64
+
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The SIMD kernels must compute what the portable kernels compute, on
+// every shape: channel counts that leave a partial block, maps whose size
+// is not a multiple of the vector, odd widths, both strides, the compress
+// conv's plane remapping. The room around every map is filled with NaN, so
+// a lane that reads outside its map, or a store that writes outside it,
+// shows up.
+
+// eachKernelSet runs f once for every SIMD kernel set this CPU can run,
+// whichever one New would choose.
+func eachKernelSet(t *testing.T, f func(t *testing.T, ks *simdKernels)) {
+	ran := false
+	for _, ks := range []*simdKernels{&avx512Kernels, &avx2Kernels} {
+		if !ks.runsHere() {
+			continue
+		}
+		ran = true
+		t.Run(ks.name, func(t *testing.T) { f(t, ks) })
+	}
+	if !ran {
+		t.Skip("no SIMD kernels run on this CPU")
+	}
+}
+
+// nanRoom returns n random floats in a buffer whose room (before and
+// after) holds NaN, as newPaddedMaps lays it out.
+func nanRoom(rng *rand.Rand, n, room int) paddedMaps {
+	m := newPaddedMaps(n, room)
+	for i := range m.mem {
+		m.mem[i] = float32(math.NaN())
+	}
+	copy(m.maps, randomSlice(rng, n, -1, 1))
+	return m
+}
+
+// withRoom returns the maps of m with their room after them in capacity,
+// as newMaps lays them out.
+func withRoom(m paddedMaps) []float32 { return m.mem[m.pad:len(m.mem):len(m.mem)] }
+
+// compareMaps fails if got and want differ by more than float32 rounding
+// of sums of `terms` products in another order (and with fused
+// multiply-adds), or if got's room was written.
+func compareMaps(t *testing.T, got paddedMaps, want []float32, terms int) {
+	t.Helper()
+	tol := 1e-6 * float64(terms+1)
+	for i, w := range want {
+		g := got.maps[i]
+		if !(math.Abs(float64(g-w)) <= tol*max(1, math.Abs(float64(w)))) {
+			t.Fatalf("value %d: got %g, want %g", i, g, w)
+		}
+	}
+	for i, v := range got.mem {
+		if (i < got.pad || i >= got.pad+len(got.maps)) && !math.IsNaN(float64(v)) {
+			t.Fatalf("room at %d written: %g", i-got.pad, v)
+		}
+	}
+}
+
+func TestPointwiseSIMDMatchesPortable(t *testing.T) {
+	eachKernelSet(t, testPointwiseKernels)
+}
+
+func testPointwiseKernels(t *testing.T, ks *simdKernels) {
+	for _, c := range []struct {
+		in, out, groups, hw int
+		ep                  epilogue
+		shuffled            bool
+	}{
+		{in: 24, out: 60, groups: 1, hw: 3136, ep: relu},                 // Megvii's dense first compress
+		{in: 240, out: 60, groups: 3, hw: 784, ep: relu, shuffled: true}, // compress, 20 rows per group
+		{in: 60, out: 240, groups: 3, hw: 784, ep: addReLU},              // expand with residual
+		{in: 30, out: 108, groups: 3, hw: 196, ep: relu},                 // 36 rows per group
+		{in: 480, out: 120, groups: 3, hw: 49, ep: relu, shuffled: true}, // 7x7: 3 vectors and a lane
+		{in: 120, out: 480, groups: 3, hw: 49, ep: addReLU},
+		{in: 10, out: 10, groups: 1, hw: 1, ep: linear},    // one pixel, one partial block
+		{in: 5, out: 7, groups: 1, hw: 17, ep: relu},       // odd everything
+		{in: 26, out: 16, groups: 2, hw: 33, ep: addReLU},  // 8 rows per group: 3+3+2
+		{in: 16, out: 40, groups: 8, hw: 15, ep: linear},   // 5 rows per group
+		{in: 12, out: 30, groups: 3, hw: 3136, ep: relu},   // 10 rows per group, Megvii 0.5x
+		{in: 72, out: 72, groups: 8, hw: 100, ep: addReLU}, // 9 in and out per group
+	} {
+		name := fmt.Sprintf("%dto%d_g%d_hw%d_ep%d", c.in, c.out, c.groups, c.hw, c.ep)
+		if c.shuffled {
+			name += "_shuffled"
+		}
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.hw)))
+			p := pointwise{in: c.in, out: c.out, groups: c.groups, hw: c.hw, ep: c.ep,
+				weight: randomSlice(rng, c.out*c.in/c.groups, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
+			if c.shuffled {
+				a := Architecture{Groups: c.groups, Shuffle: ShuffleStandard}
+				p.planes = compressPlanes(a, c.out)
+			}
+			room := 64
+			src := nanRoom(rng, c.in*c.hw, room)
+			residual := nanRoom(rng, c.out*c.hw, room)
+			want := make([]float32, c.out*c.hw)
+			p.runPortable(want, src.maps, residual.maps)
+
+			got := nanRoom(rng, c.out*c.hw, room)
+			newPointwiseWith(ks, &p).run(&p, withRoom(got), withRoom(src), withRoom(residual))
+			compareMaps(t, got, want, c.in/c.groups)
+		})
+	}
+}
+
+func TestConv3x3SIMDMatchesPortable(t *testing.T) {
+	eachKernelSet(t, testConv3x3Kernels)
+}
+
+func testConv3x3Kernels(t *testing.T, ks *simdKernels) {
+	for _, c := range []struct {
+		in, out, groups, stride, inSize int
+		ep                              epilogue
+	}{
+		{in: 3, out: 24, groups: 1, stride: 2, inSize: 224, ep: relu}, // the stem
+		{in: 3, out: 12, groups: 1, stride: 2, inSize: 64, ep: linear},
+		{in: 60, out: 60, groups: 3, stride: 2, inSize: 56}, // the seed's grouped convs
+		{in: 60, out: 60, groups: 3, stride: 1, inSize: 28},
+		{in: 120, out: 120, groups: 3, stride: 1, inSize: 14},
+		{in: 240, out: 240, groups: 3, stride: 1, inSize: 7},
+		{in: 240, out: 240, groups: 3, stride: 2, inSize: 14},
+		{in: 8, out: 10, groups: 2, stride: 1, inSize: 5, ep: relu}, // odd width, 5 rows a group
+		{in: 7, out: 4, groups: 1, stride: 1, inSize: 2},            // 2x2: every pixel is a corner
+		{in: 6, out: 6, groups: 3, stride: 2, inSize: 2},            // 1x1 output
+		{in: 4, out: 8, groups: 1, stride: 1, inSize: 17},           // 289 pixels
+		{in: 60, out: 60, groups: 60, stride: 1, inSize: 28},        // depthwise
+		{in: 60, out: 60, groups: 60, stride: 2, inSize: 56},
+		{in: 120, out: 120, groups: 120, stride: 1, inSize: 14},
+		{in: 240, out: 240, groups: 240, stride: 1, inSize: 7},
+		{in: 240, out: 240, groups: 240, stride: 2, inSize: 14},
+		{in: 5, out: 5, groups: 5, stride: 1, inSize: 9, ep: relu}, // odd width, ReLU
+		{in: 5, out: 5, groups: 5, stride: 2, inSize: 6, ep: relu},
+		{in: 3, out: 3, groups: 3, stride: 1, inSize: 2},
+	} {
+		outSize := c.inSize / c.stride
+		name := fmt.Sprintf("%dto%d_g%d_s%d_%dx%d_ep%d", c.in, c.out, c.groups, c.stride, c.inSize, c.inSize, c.ep)
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.inSize)))
+			conv := conv3x3{in: c.in, out: c.out, groups: c.groups, stride: c.stride, inSize: c.inSize, outSize: outSize,
+				weight: randomSlice(rng, c.out*c.in/c.groups*9, -1, 1), bias: randomSlice(rng, c.out, -1, 1), ep: c.ep}
+			room := max(c.inSize, outSize) + 1 + 4*vectorLanes
+			src := nanRoom(rng, c.in*c.inSize*c.inSize, room)
+			want := make([]float32, c.out*outSize*outSize)
+			conv.runPortable(want, src.maps, make([]float32, c.inSize))
+
+			conv.simd = ks.conv3x3(&conv)
+			scratch := convScratch{phases: nanRoom(rng, c.in*c.inSize*c.inSize, room)}
+			got := nanRoom(rng, c.out*outSize*outSize, room)
+			conv.run(withRoom(got), src, &scratch)
+			compareMaps(t, got, want, c.in/c.groups*9)
+		})
+	}
+}
+
+// The masks say, lane by lane, whether a tap's input pixel is in the map.
+func TestConv3x3PlanMasks(t *testing.T) {
+	for _, c := range []struct{ outSize, stride int }{{7, 1}, {5, 2}, {28, 1}, {1, 1}, {1, 2}} {
+		plan := conv3x3Plan(c.outSize, c.stride, 1, tileVectors)
+		hw := c.outSize * c.outSize
+		for ti, tp := range plan.taps {
+			dy, dx := ti/3-1, ti%3-1
+			for v, mask := range tp.masks {
+				for l := range vectorLanes {
+					p := v*vectorLanes + l
+					y, x := p/c.outSize*c.stride+dy, p%c.outSize*c.stride+dx
+					inSize := c.outSize * c.stride
+					want := p < hw && y >= 0 && y < inSize && x >= 0 && x < inSize
+					if got := mask&(1<<l) != 0; got != want {
+						t.Fatalf("size %d stride %d tap (%d,%d) pixel %d: mask %t, want %t", c.outSize, c.stride, dy, dx, p, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPoolSIMDMatchesPortable(t *testing.T) {
+	eachKernelSet(t, testPoolKernels)
+}
+
+func testPoolKernels(t *testing.T, ks *simdKernels) {
+	if ks.pool() == nil {
+		t.Skip("the portable pools run")
+	}
+	for _, c := range []struct {
+		channels, inSize int
+		average          bool
+	}{
+		{24, 112, false}, // after the stem
+		{12, 32, false},
+		{5, 2, false}, // one output
+		{3, 34, false},
+		{3, 66, false}, // a partial last vector of outputs and of inputs
+		{24, 56, true}, // the stride-2 units' shortcuts
+		{240, 28, true},
+		{480, 14, true},
+		{7, 2, true},
+		{2, 4, true},
+		{3, 36, true},
+	} {
+		name := fmt.Sprintf("%dx%dx%d_average%t", c.channels, c.inSize, c.inSize, c.average)
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.channels), uint64(c.inSize)))
+			os := c.inSize / 2
+			room := c.inSize + 4*vectorLanes
+			src := nanRoom(rng, c.channels*c.inSize*c.inSize, room)
+			p := pool3x3s2{channels: c.channels, inSize: c.inSize, average: c.average, simd: ks.pool()}
+			want := make([]float32, c.channels*os*os)
+			if c.average {
+				avgPool3x3s2ReLU(want, src.maps, c.channels, c.inSize)
+			} else {
+				maxPool3x3s2(want, src.maps, c.channels, c.inSize)
+			}
+			got := nanRoom(rng, c.channels*os*os, room)
+			p.run(withRoom(got), withRoom(src))
+			compareMaps(t, got, want, 9)
+		})
+	}
+}
+
+func TestClassifierSIMDMatchesPortable(t *testing.T) {
+	eachKernelSet(t, testClassifierKernels)
+}
+
+func testClassifierKernels(t *testing.T, ks *simdKernels) {
+	for _, c := range []struct{ in, out int }{{960, 1000}, {480, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}} {
+		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
+			cl := classifier{in: c.in, out: c.out, weight: randomSlice(rng, c.in*c.out, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
+			src := randomSlice(rng, c.in, -1, 1)
+			want := make([]float32, c.out)
+			cl.run(want, src)
+			cl.simd = ks.classifier(&cl)
+			got := nanRoom(rng, c.out, classifierTile)
+			cl.run(withRoom(got), src)
+			compareMaps(t, got, want, c.in)
+		})
+	}
+}
+
+// withKernels makes every layer of n run ks's kernels (or the portable
+// ones where ks has none), whatever New chose for this CPU.
+func withKernels(n *Network, ks *simdKernels) {
+	n.stem.simd = ks.conv3x3(&n.stem)
+	n.stemPool.simd = ks.pool()
+	for _, stage := range n.stages {
+		for i := range stage {
+			u := &stage[i]
+			u.compress.simd = newPointwiseWith(ks, &u.compress)
+			u.spatial.simd = ks.conv3x3(&u.spatial)
+			u.expand.simd = newPointwiseWith(ks, &u.expand)
+			u.shortcut.simd = ks.pool()
+		}
+	}
+	n.classifier.simd = ks.classifier(&n.classifier)
+	n.buf = newBuffers(n.arch, n.usesPhases())
+}
+
+// Every kernel set, not only the one New picks here, computes Forward.
+func TestForwardKernelSetsMatchNaiveReference(t *testing.T) {
+	eachKernelSet(t, func(t *testing.T, ks *simdKernels) {
+		for _, a := range testArchitectures(t) {
+			a.Input.Crop = 64
+			t.Run(a.Name(), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(1, uint64(a.Groups)))
+				tr := randomTrained(a, rng)
+				p, err := Fold(a, tr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := New(a, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				withKernels(n, ks)
+				input := randomInput(rng, 3*64*64)
+				got, err := n.Forward(input)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := naiveForward(a, tr, input)
+				var worst, scale float64
+				for i := range want {
+					worst = max(worst, math.Abs(float64(got[i]-want[i])))
+					scale = max(scale, math.Abs(float64(want[i])))
+				}
+				if worst > 1e-4*max(1, scale) {
+					t.Errorf("max abs diff %.3g (logits up to %.3g)", worst, scale)
+				}
+			})
+		}
+	})
+}
+
+// BenchmarkForwardKernels times Forward with each kernel set this CPU
+// runs, so that narrower kernel sets can be measured on a wider machine.
+func BenchmarkForwardKernels(b *testing.B) {
+	for _, ks := range []*simdKernels{&avx512Kernels, &avx2Kernels} {
+		if !ks.runsHere() {
+			continue
+		}
+		for _, m := range benchModels {
+			b.Run(ks.name+"/"+m.name, func(b *testing.B) {
+				a, err := m.arch()
+				if err != nil {
+					b.Fatal(err)
+				}
+				rng := rand.New(rand.NewPCG(7, 7))
+				p, _ := Fold(a, randomTrained(a, rng))
+				n, _ := New(a, p)
+				withKernels(n, ks)
+				benchmarkForward(b, n, randomInput(rng, 3*224*224))
+			})
+		}
+	}
+}

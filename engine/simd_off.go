@@ -1,0 +1,14 @@
+//go:build !(goexperiment.simd && amd64)
+
+package engine
+
+// Without GOEXPERIMENT=simd on amd64 there are no SIMD kernels, and every
+// layer runs its portable kernel.
+
+func newPointwiseSIMD(*pointwise) pointwiseKernel { return nil }
+
+func newConv3x3SIMD(*conv3x3) conv3x3Kernel { return nil }
+
+func newPoolSIMD(*pool3x3s2) poolKernel { return nil }
+
+func newClassifierSIMD(*classifier) classifierKernel { return nil }

@@ -2,8 +2,10 @@ package pth
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -148,4 +150,57 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// mmcv checkpoints keep arbitrary Python objects in "meta" (numpy scalars,
+// collections.defaultdict): they are skipped, and the state dict loads.
+func TestMetaWithArbitraryObjects(t *testing.T) {
+	orig := shared.Read(t, "testdata/families/mmpretrain_shufflenet_v1_g3_1x.pth")
+	zr, err := zip.NewReader(bytes.NewReader(orig), int64(len(orig)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pickle protocol 2 for two more entries of the meta dict:
+	// 'np': numpy.core.multiarray.scalar(numpy.dtype('f8'), b'...') and
+	// 'hooks': collections.defaultdict(list, {'a': []}).
+	extra := "X\x02\x00\x00\x00np" +
+		"cnumpy.core.multiarray\nscalar\n(" +
+		"cnumpy\ndtype\n(X\x02\x00\x00\x00f8\x89\x88tR" +
+		"(K\x03X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb" +
+		"C\x08\x00\x00\x00\x00\x00\x00\xf0?tR" +
+		"X\x05\x00\x00\x00hooks" +
+		"ccollections\ndefaultdict\nc__builtin__\nlist\n\x85R(X\x01\x00\x00\x00a]u"
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	patched := false
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		if strings.HasSuffix(f.Name, "/data.pkl") {
+			// The meta dict opens with EMPTY_DICT, BINPUT 2, MARK.
+			at := bytes.Index(data, []byte("}q\x02("))
+			if at < 0 {
+				t.Fatal("meta dict not found in data.pkl")
+			}
+			data = append(append(bytes.Clone(data[:at+4]), extra...), data[at+4:]...)
+			patched = true
+		}
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store})
+		w.Write(data)
+	}
+	zw.Close()
+	if !patched {
+		t.Fatal("no data.pkl")
+	}
+	sd, err := Read(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd.Wrapped != "state_dict" || len(sd.Names) != 296 {
+		t.Errorf("%d tensors wrapped in %q", len(sd.Names), sd.Wrapped)
+	}
 }

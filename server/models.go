@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
@@ -70,7 +69,13 @@ const weightsSuffix = ".safetensors"
 // (the download cache), symbolic links and other files are skipped, so
 // nothing outside dir is ever read or served.
 func ReadWeightsDir(dir string) (map[string][]byte, error) {
-	fsys := os.DirFS(dir)
+	return ReadWeightsFS(os.DirFS(dir))
+}
+
+// ReadWeightsFS reads the weights files at the top of fsys (a directory, or
+// the files embedded in the Cloudflare Worker), skipping everything else
+// like ReadWeightsDir.
+func ReadWeightsFS(fsys fs.FS) (map[string][]byte, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read weights: %w", err)
@@ -82,7 +87,7 @@ func ReadWeightsDir(dir string) (map[string][]byte, error) {
 		}
 		data, err := fs.ReadFile(fsys, e.Name())
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read weights: %w", err)
 		}
 		files[e.Name()] = data
 	}
@@ -152,9 +157,4 @@ func (r *Registry) Infos() []ModelInfo {
 		return 1
 	})
 	return out
-}
-
-// weightsURL is where the browser fetches a weights file.
-func weightsURL(assets *Assets) func(string) string {
-	return func(file string) string { return assets.HashedPath(path.Join("/weights", file)) }
 }

@@ -97,9 +97,10 @@ func ReadWeightsFS(fsys fs.FS) (map[string][]byte, error) {
 // LoadModels decodes weights files (by file name) and keeps up to poolSize
 // idle copies of each network. A model's name is its file name without
 // ".int8.safetensors" (or ".safetensors"); urlOf gives the URL the browser
-// fetches a file from. The default model is the zoo's default if present,
+// fetches a file from, given its name and SHA-256 (hex), which is computed
+// once here: in WebAssembly hashing costs about as much as decoding. The default model is the zoo's default if present,
 // else the first by name.
-func LoadModels(files map[string][]byte, poolSize int, urlOf func(file string) string) (*Registry, error) {
+func LoadModels(files map[string][]byte, poolSize int, urlOf func(file, sha256 string) string) (*Registry, error) {
 	r := &Registry{byName: map[string]*Model{}}
 	for file, data := range files {
 		m, err := weights.Decode(data)
@@ -111,9 +112,10 @@ func LoadModels(files map[string][]byte, poolSize int, urlOf func(file string) s
 			return nil, fmt.Errorf("weights %s: %w", file, err)
 		}
 		name := strings.TrimSuffix(strings.TrimSuffix(file, weightsSuffix), ".int8")
+		sum := digest(data)
 		info := ModelInfo{
 			Name: name, Family: m.Arch.Family, Groups: m.Arch.Groups, Width: m.Arch.Width,
-			MACs: m.Arch.MACs(), Params: m.Arch.ParamCount(), Bytes: len(data), SHA256: digest(data), URL: urlOf(file),
+			MACs: m.Arch.MACs(), Params: m.Arch.ParamCount(), Bytes: len(data), SHA256: sum, URL: urlOf(file, sum),
 		}
 		if z, err := zoo.Lookup(name); err == nil {
 			info.Top1, info.Top5, info.License = z.Top1, z.Top5, z.License

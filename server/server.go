@@ -91,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(cfg, weights, func(file string) string { return weights.HashedPath(weightsPath(file)) })
+	return newServer(cfg, weights, func(file, _ string) string { return weights.HashedPath(weightsPath(file)) })
 }
 
 // NewAPI prepares a server of which only API() is of use, for hosts that
@@ -103,14 +103,14 @@ func New(cfg Config) (*Server, error) {
 // name WriteSite writes it under, and cfg.Engine; cfg.Static is ignored.
 func NewAPI(cfg Config) (*Server, error) {
 	cfg.Static = nil
-	return newServer(cfg, emptyAssets(), func(file string) string {
-		return hashedName(weightsPath(file), digest(cfg.Weights[file]))
+	return newServer(cfg, emptyAssets(), func(file, sha256 string) string {
+		return hashedName(weightsPath(file), sha256)
 	})
 }
 
 // newServer makes a server that serves weights (prepared or empty) and
-// reports weightsURL(file) as each file's URL.
-func newServer(cfg Config, weights *Assets, weightsURL func(file string) string) (*Server, error) {
+// reports weightsURL(file, sha256) as each file's URL.
+func newServer(cfg Config, weights *Assets, weightsURL func(file, sha256 string) string) (*Server, error) {
 	s := &Server{static: cfg.Static, weights: weights, limits: cfg.Limits.withDefaults(), log: cfg.Logger}
 	if s.static == nil {
 		s.static = emptyAssets()

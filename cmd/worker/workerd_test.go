@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/shufflenet-go/shufflenet/internal/browsertest"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/internal/wranglertest"
 	"github.com/shufflenet-go/shufflenet/server"
@@ -71,8 +73,9 @@ func fetch(t testing.TB, dev *wranglertest.Dev, method, path, contentType string
 
 // TestWorkerdEndToEnd is what a browser and an API client get from the
 // worker in workerd: the page, the engine as application/wasm, the
-// weights the API names, a cat for chelsea.png, and for every file the
-// bytes and headers that 'shufflenet serve' gives.
+// weights the API names, a cat for chelsea.png, for every file the bytes
+// and headers that 'shufflenet serve' gives, and in Chromium a page that
+// classifies an upload.
 func TestWorkerdEndToEnd(t *testing.T) {
 	dev := startWorker(t)
 
@@ -111,6 +114,33 @@ func TestWorkerdEndToEnd(t *testing.T) {
 	t.Run("same as the native server", func(t *testing.T) {
 		sameAsNative(t, dev, list, model)
 	})
+	t.Run("the page classifies an upload", func(t *testing.T) {
+		pageClassifies(t, dev)
+	})
+}
+
+// pageClassifies loads the page from the worker in Chromium, as a user
+// would, and uploads chelsea.png: the engine and weights come from the
+// static assets under the page's policy, and the result is a cat.
+func pageClassifies(t *testing.T, dev *wranglertest.Dev) {
+	b := browsertest.New(t)
+	b.Run(t, 60*time.Second, chromedp.Navigate(dev.URL+"/"), chromedp.WaitEnabled(chromedp.CSS("#file")))
+	cat, err := filepath.Abs(shared.Path(t, "images/chelsea.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Run(t, 30*time.Second,
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{cat}),
+		chromedp.WaitVisible(chromedp.CSS("#top li")),
+	)
+	top := browsertest.Eval[int](t, b, 5*time.Second, `+document.querySelector('#top li').dataset.index`)
+	if top < 281 || top > 285 {
+		t.Errorf("the page's top-1 is class %d, want a cat", top)
+	}
+	b.Screenshot(t, "worker-result.png")
+	if errs := b.Errors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
 }
 
 // sameAsNative compares the worker with 'shufflenet serve' built from the

@@ -90,7 +90,7 @@ worker: build weights
 
 # wrangler, workerd and Node 22 from package-lock.json (npm's registry only; no install scripts).
 $(NODE_MODULES): package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 ## worker-dev: run the worker locally (wrangler dev) on http://127.0.0.1:8787/.
 worker-dev: worker $(NODE_MODULES)

@@ -98,8 +98,8 @@ func ReadWeightsFS(fsys fs.FS) (map[string][]byte, error) {
 // idle copies of each network. A model's name is its file name without
 // ".int8.safetensors" (or ".safetensors"); urlOf gives the URL the browser
 // fetches a file from, given its name and SHA-256 (hex), which is computed
-// once here: in WebAssembly hashing costs about as much as decoding. The default model is the zoo's default if present,
-// else the first by name.
+// once here: in WebAssembly, hashing costs half as much as decoding. The
+// default model is the zoo's default if present, else the first by name.
 func LoadModels(files map[string][]byte, poolSize int, urlOf func(file, sha256 string) string) (*Registry, error) {
 	r := &Registry{byName: map[string]*Model{}}
 	for file, data := range files {

@@ -12,7 +12,7 @@ GEN     := web/static/gen
 SIMD    := GOEXPERIMENT=simd
 WASM_SRC := $(shell find engine classify labels heatmap weights wasm -name '*.go' -not -name '*_test.go') go.mod
 
-.PHONY: run test build wasm weights bench check-format vet wasm-check fuzz-smoke
+.PHONY: run test build wasm weights bench check-format vet wasm-check fuzz-smoke worker worker-dev worker-size worker-deploy
 
 ## run: build the wasm, fetch and convert the default weights if missing, serve the page.
 run: build weights
@@ -41,10 +41,16 @@ classify: build
 
 ## test: everything CI runs. The native build uses the SIMD kernels
 ## (GOEXPERIMENT=simd); the portable kernels, which the browser runs, are
-## checked against PyTorch on their own too.
-test: check-format vet wasm-check wasm
-	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./...
-	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./engine/... ./weights/checkpoint/... ./cmd/...
+## checked against PyTorch on their own too. The worker's end-to-end test
+## runs on its own, after the others: wrangler and workerd would compete for
+## the two cores with the timed browser tests.
+# The tests read the shared reference data, so the worker's bundle may take
+# the checkpoint from there too.
+test: export SHUFFLENET_CHECKPOINTS ?= $(wildcard $(SHARED)/weights)
+test: check-format vet wasm-check wasm worker
+	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -skip '^TestWorkerd' ./...
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./engine/... ./weights/checkpoint/... ./cmd/shufflenet/...
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^TestWorkerd' ./cmd/worker
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -race ./server/... ./classify/... ./weights/zoo/...
 	$(MAKE) fuzz-smoke
 
@@ -57,7 +63,7 @@ vet:
 
 # The engine and everything the browser build needs compile for WebAssembly.
 wasm-check:
-	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./classify ./labels ./weights ./wasm
+	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./classify ./labels ./weights ./wasm ./cmd/worker
 
 # Each parser's fuzz target runs briefly on top of its seed corpus.
 fuzz-smoke:
@@ -71,3 +77,41 @@ bench:
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine
 	@echo "SIMD kernels (GOEXPERIMENT=simd; AVX-512 where the CPU has it):"
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine
+
+# The Cloudflare Worker (README: "Run at the edge"): static assets in SITE,
+# the Go entry (cmd/worker with github.com/syumai/workers' loader) in WORKER.
+SITE    := build/site
+WORKER  := build/worker
+BUNDLE  := cmd/worker/bundle
+NODE_MODULES := node_modules/.package-lock.json
+# wrangler from package.json, with the Node it pins first on PATH, quiet,
+# offline and keeping its files inside the repository (git-ignored).
+WRANGLER := PATH="$(CURDIR)/node_modules/.bin:$$PATH" WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false \
+	CLOUDFLARE_CF_FETCH_ENABLED=false XDG_CONFIG_HOME="$(CURDIR)/.tmp/wrangler/config" TMPDIR="$(CURDIR)/.tmp/wrangler/tmp" wrangler
+
+## worker: the Cloudflare Worker: the site for its static assets and the Go API, with MODEL's weights.
+worker: build weights
+	rm -rf $(SITE)
+	find $(BUNDLE) -type f ! -name README.md -delete
+	cp weights/$(MODEL).int8.safetensors $(BUNDLE)/
+	./bin/shufflenet export --weights $(BUNDLE) --engine-json $(BUNDLE)/engine.json $(SITE)
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WORKER)/app.wasm ./cmd/worker
+
+# wrangler, workerd and Node 22 from package-lock.json (npm's registry only; no install scripts).
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+## worker-dev: run the worker locally (wrangler dev) on http://127.0.0.1:8787/.
+worker-dev: worker $(NODE_MODULES)
+	mkdir -p .tmp/wrangler/config .tmp/wrangler/tmp
+	$(WRANGLER) dev --ip 127.0.0.1 --port 8787
+
+## worker-size: what wrangler would upload, raw and gzipped (the size limit applies to the latter).
+worker-size: worker $(NODE_MODULES)
+	mkdir -p .tmp/wrangler/config .tmp/wrangler/tmp
+	$(WRANGLER) deploy --dry-run --outdir .tmp/wrangler/dry-run
+
+## worker-deploy: publish the worker to your Cloudflare account (see the README for what to configure).
+worker-deploy: worker $(NODE_MODULES)
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" wrangler deploy

@@ -9,6 +9,7 @@ require (
 	github.com/kshedden/gonpy v0.0.0-20210519231815-fa3c8dd8e59b
 	github.com/nlpodyssey/gopickle v0.2.0
 	github.com/nlpodyssey/safetensors v0.0.0-20250209183917-bfb01cc25f7c
+	github.com/syumai/workers v0.33.0
 	github.com/x448/float16 v0.8.4
 	golang.org/x/image v0.48.0
 	honnef.co/go/js/dom/v2 v2.0.0-20231112215516-51f43a291193

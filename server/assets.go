@@ -56,6 +56,38 @@ func (s *Assets) HashedPath(urlPath string) string {
 	return urlPath
 }
 
+// engineWasm and wasmExec are where `make wasm` puts the engine and Go's loader.
+const (
+	engineWasm = "/gen/shufflenet.wasm"
+	wasmExec   = "/gen/wasm_exec.js"
+)
+
+// Engine locates the page's engine among the assets, by the names the
+// page loads it under; nil when it was not built in (see `make wasm`).
+func (s *Assets) Engine() *EngineInfo {
+	a, ok := s.Lookup(engineWasm)
+	if !ok {
+		return nil
+	}
+	return &EngineInfo{URL: a.HashedPath, Bytes: len(a.Body), WasmExec: s.HashedPath(wasmExec)}
+}
+
+// emptyAssets serves nothing.
+func emptyAssets() *Assets { return &Assets{byPath: map[string]*Asset{}} }
+
+// PrepareWeights prepares weights files (by file name) for serving under
+// /weights/, like PrepareAssets.
+func PrepareWeights(files map[string][]byte) (*Assets, error) {
+	byPath := map[string][]byte{}
+	for name, data := range files {
+		byPath[weightsPath(name)] = data
+	}
+	return prepareFiles(byPath)
+}
+
+// weightsPath is the URL path of a weights file by its plain name.
+func weightsPath(file string) string { return "/weights/" + file }
+
 // PrepareAssets reads every file of fsys and prepares it for serving under
 // mount ("" for the site root, "/weights" for a subtree):
 //
@@ -107,8 +139,7 @@ func prepareFiles(files map[string][]byte) (*Assets, error) {
 	for p, body := range bodies {
 		a := &Asset{Path: p, ContentType: contentType(p), Body: body, Hash: hashes[p]}
 		if !isHTML(p) {
-			ext := path.Ext(p)
-			a.HashedPath = strings.TrimSuffix(p, ext) + "." + a.Hash[:10] + ext
+			a.HashedPath = hashedName(p, a.Hash)
 			s.byPath[a.HashedPath] = a
 		}
 		if compressible(a.ContentType) {
@@ -145,10 +176,6 @@ func rewriteReferences(files map[string][]byte) (map[string][]byte, map[string]s
 		bodies[p], hashes[p] = data, digest(data)
 	}
 	slices.Sort(pending)
-	hashedName := func(p string) string {
-		ext := path.Ext(p)
-		return strings.TrimSuffix(p, ext) + "." + hashes[p][:10] + ext
-	}
 	for len(pending) > 0 {
 		var next []string
 		for _, p := range pending {
@@ -168,7 +195,7 @@ func rewriteReferences(files map[string][]byte) (map[string][]byte, map[string]s
 					continue
 				}
 				for _, q := range []string{`"`, `'`, "`"} {
-					body = bytes.ReplaceAll(body, []byte(q+r+q), []byte(q+hashedName(r)+q))
+					body = bytes.ReplaceAll(body, []byte(q+r+q), []byte(q+hashedName(r, hashes[r])+q))
 				}
 			}
 			bodies[p], hashes[p] = body, digest(body)
@@ -197,6 +224,13 @@ func references(data []byte, files map[string][]byte, self string) []string {
 	}
 	slices.Sort(refs)
 	return refs
+}
+
+// hashedName is the content-hashed name of the file at p whose digest is
+// hash: app.js becomes app.<first 10 hex digits>.js.
+func hashedName(p, hash string) string {
+	ext := path.Ext(p)
+	return strings.TrimSuffix(p, ext) + "." + hash[:10] + ext
 }
 
 func digest(b []byte) string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
@@ -68,17 +67,23 @@ const weightsSuffix = ".safetensors"
 
 // ReadWeightsDir reads the weights files at the top of dir.
 func ReadWeightsDir(dir string) (map[string][]byte, error) {
-	return ReadDir(dir, weightsSuffix)
+	return ReadFiles(os.DirFS(dir), weightsSuffix)
 }
 
-// ReadDir reads the regular files at the top of dir whose names end in one
-// of suffixes. Directories (the download cache), symbolic links and other
-// files are skipped, so nothing outside dir is ever read or served.
-func ReadDir(dir string, suffixes ...string) (map[string][]byte, error) {
-	fsys := os.DirFS(dir)
+// ReadWeightsFS reads the weights files at the top of fsys (the files
+// embedded in the Cloudflare Worker, say).
+func ReadWeightsFS(fsys fs.FS) (map[string][]byte, error) {
+	return ReadFiles(fsys, weightsSuffix)
+}
+
+// ReadFiles reads the regular files at the top of fsys whose names end in
+// one of suffixes. Directories (the download cache), symbolic links and
+// other files are skipped, so nothing outside the directory is ever read
+// or served.
+func ReadFiles(fsys fs.FS, suffixes ...string) (map[string][]byte, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", dir, err)
+		return nil, fmt.Errorf("read files: %w", err)
 	}
 	files := map[string][]byte{}
 	for _, e := range entries {
@@ -87,7 +92,7 @@ func ReadDir(dir string, suffixes ...string) (map[string][]byte, error) {
 		}
 		data, err := fs.ReadFile(fsys, e.Name())
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read %s: %w", e.Name(), err)
 		}
 		files[e.Name()] = data
 	}
@@ -97,9 +102,10 @@ func ReadDir(dir string, suffixes ...string) (map[string][]byte, error) {
 // LoadModels decodes weights files (by file name) and keeps up to poolSize
 // idle copies of each network. A model's name is its file name without
 // ".int8.safetensors" (or ".safetensors"); urlOf gives the URL the browser
-// fetches a file from. The default model is the zoo's default if present,
-// else the first by name.
-func LoadModels(files map[string][]byte, poolSize int, urlOf func(file string) string) (*Registry, error) {
+// fetches a file from, given its name and SHA-256 (hex), which is computed
+// once here: in WebAssembly, hashing costs half as much as decoding. The
+// default model is the zoo's default if present, else the first by name.
+func LoadModels(files map[string][]byte, poolSize int, urlOf func(file, sha256 string) string) (*Registry, error) {
 	r := &Registry{byName: map[string]*Model{}}
 	for file, data := range files {
 		m, err := weights.Decode(data)
@@ -111,9 +117,10 @@ func LoadModels(files map[string][]byte, poolSize int, urlOf func(file string) s
 			return nil, fmt.Errorf("weights %s: %w", file, err)
 		}
 		name := strings.TrimSuffix(strings.TrimSuffix(file, weightsSuffix), ".int8")
+		sum := digest(data)
 		info := ModelInfo{
 			Name: name, Family: m.Arch.Family, Groups: m.Arch.Groups, Width: m.Arch.Width,
-			MACs: m.Arch.MACs(), Params: m.Arch.ParamCount(), Bytes: len(data), SHA256: digest(data), URL: urlOf(file),
+			MACs: m.Arch.MACs(), Params: m.Arch.ParamCount(), Bytes: len(data), SHA256: sum, URL: urlOf(file, sum),
 		}
 		if z, err := zoo.Lookup(name); err == nil {
 			info.Top1, info.Top5, info.License = z.Top1, z.Top5, z.License
@@ -157,9 +164,4 @@ func (r *Registry) Infos() []ModelInfo {
 		return 1
 	})
 	return out
-}
-
-// weightsURL is where the browser fetches a weights file.
-func weightsURL(assets *Assets) func(string) string {
-	return func(file string) string { return assets.HashedPath(path.Join("/weights", file)) }
 }

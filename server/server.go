@@ -66,8 +66,12 @@ type Config struct {
 	// ExampleImages are served at /examples/images/NAME for the example
 	// documentation page (the project ships no photos of its own).
 	ExampleImages map[string][]byte
-	Limits        Limits
-	Logger        *slog.Logger // nil: discard
+	// Engine is what /api/models says of the page's engine. Nil: the engine
+	// in Static, if any. A server made by NewAPI, which has no Static, needs
+	// it for the page to start.
+	Engine *EngineInfo
+	Limits Limits
+	Logger *slog.Logger // nil: discard
 }
 
 // Server serves the site and the API. Its handlers are safe for concurrent use.
@@ -75,6 +79,7 @@ type Server struct {
 	static   *Assets
 	weights  *Assets
 	examples *Assets
+	engine   *EngineInfo // nil: none built
 	models   *Registry
 	limits   Limits
 	log      *slog.Logger
@@ -83,23 +88,49 @@ type Server struct {
 	inflight, slots chan struct{}
 }
 
-// New prepares a server: it decodes every weights file and builds each network once.
+// New prepares a server: it prepares the weights files for serving,
+// decodes each and builds each network once.
 func New(cfg Config) (*Server, error) {
-	s := &Server{static: cfg.Static, limits: cfg.Limits.withDefaults(), log: cfg.Logger}
+	weights, err := PrepareWeights(cfg.Weights)
+	if err != nil {
+		return nil, err
+	}
+	return newServer(cfg, weights, func(file, _ string) string { return weights.HashedPath(weightsPath(file)) })
+}
+
+// NewAPI prepares a server of which only API() is of use, for hosts that
+// serve the page and the weights files themselves, as WriteSite wrote them
+// (the Cloudflare Worker, whose static assets do). Like New it decodes the
+// weights and builds each network, but it neither compresses the files nor
+// keeps them for serving, which matters where every request may start a
+// fresh instance. /api/models gives each file's content-hashed URL, the
+// name WriteSite writes it under, and cfg.Engine; cfg.Static is ignored.
+func NewAPI(cfg Config) (*Server, error) {
+	cfg.Static = nil
+	return newServer(cfg, emptyAssets(), func(file, sha256 string) string {
+		return hashedName(weightsPath(file), sha256)
+	})
+}
+
+// newServer makes a server that serves weights (prepared or empty) and
+// reports weightsURL(file, sha256) as each file's URL.
+func newServer(cfg Config, weights *Assets, weightsURL func(file, sha256 string) string) (*Server, error) {
+	s := &Server{static: cfg.Static, weights: weights, limits: cfg.Limits.withDefaults(), log: cfg.Logger}
 	if s.static == nil {
-		s.static = &Assets{byPath: map[string]*Asset{}}
+		s.static = emptyAssets()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	var err error
-	if s.weights, err = prepareFiles(mount("/weights/", cfg.Weights)); err != nil {
-		return nil, err
+	s.engine = cfg.Engine
+	if s.engine == nil {
+		s.engine = s.static.Engine()
 	}
+	var err error
 	if s.examples, err = prepareFiles(mount("/examples/images/", cfg.ExampleImages)); err != nil {
 		return nil, err
 	}
-	if s.models, err = LoadModels(maps.Clone(cfg.Weights), s.limits.Concurrent, weightsURL(s.weights)); err != nil {
+	if s.models, err = LoadModels(maps.Clone(cfg.Weights), s.limits.Concurrent, weightsURL); err != nil {
 		return nil, err
 	}
 	s.inflight = make(chan struct{}, s.limits.Concurrent+s.limits.Queue)
@@ -129,7 +160,8 @@ func (s *Server) Handler() http.Handler {
 }
 
 // API serves /api/models and /api/classify alone, for hosts that serve
-// static files themselves (the Cloudflare Worker).
+// static files themselves (the Cloudflare Worker). Its responses carry the
+// headers that every response of Handler does.
 func (s *Server) API() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/models", s.listModels)
@@ -137,7 +169,10 @@ func (s *Server) API() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API: "+r.URL.Path)
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setCommonHeaders(w.Header())
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +214,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, ModelList{Engine: s.engine(), Models: s.models.Infos()})
+	writeJSON(w, http.StatusOK, ModelList{Engine: s.engine, Models: s.models.Infos()})
 }
 
 // ModelList is /api/models' answer: the engine the browser downloads and
@@ -197,27 +232,11 @@ type EngineInfo struct {
 	WasmExec string `json:"wasm_exec"`
 }
 
-// engineWasm and wasmExec are where `make wasm` puts the engine and Go's loader.
-const (
-	engineWasm = "/gen/shufflenet.wasm"
-	wasmExec   = "/gen/wasm_exec.js"
-)
-
-func (s *Server) engine() *EngineInfo {
-	a, ok := s.static.Lookup(engineWasm)
-	if !ok {
-		return nil
-	}
-	return &EngineInfo{URL: a.HashedPath, Bytes: len(a.Body), WasmExec: s.static.HashedPath(wasmExec)}
-}
-
 // middleware adds the headers every response carries and logs each request.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		setCommonHeaders(w.Header())
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,6 +31,33 @@ var pagePolicies = map[string]string{"/embed.html": framePolicy}
 // fits the name: forever for content-hashed names, revalidate otherwise.
 func serveAsset(w http.ResponseWriter, r *http.Request, a *Asset, urlPath string) {
 	h := w.Header()
+	maps.Copy(h, a.Headers(urlPath))
+	body, tag := a.Body, a.Hash[:20]
+	if a.Brotli != nil || a.Gzip != nil {
+		h.Add("Vary", "Accept-Encoding")
+		switch preferredEncoding(r.Header.Get("Accept-Encoding"), a.Brotli != nil, a.Gzip != nil) {
+		case "br":
+			body, tag = a.Brotli, tag+"-br"
+			h.Set("Content-Encoding", "br")
+		case "gzip":
+			body, tag = a.Gzip, tag+"-gz"
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	h.Set("ETag", `"`+tag+`"`)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// Headers are the headers the asset is served with at urlPath, but for
+// those that depend on the request's encoding (Content-Encoding, Vary,
+// ETag): its type; caching, forever under a content-hashed name and
+// revalidated otherwise; the page policy on HTML, and cross-origin access
+// on everything else; and the headers every response carries. It is the
+// one source of these headers for this server and for static hosts (see
+// WriteSite).
+func (a *Asset) Headers(urlPath string) http.Header {
+	h := http.Header{}
+	setCommonHeaders(h)
 	h.Set("Content-Type", a.ContentType)
 	if a.Immutable(urlPath) {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
@@ -47,20 +75,14 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *Asset, urlPath string
 		h.Set("Access-Control-Allow-Origin", "*")
 		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	}
-	body, tag := a.Body, a.Hash[:20]
-	if a.Brotli != nil || a.Gzip != nil {
-		h.Add("Vary", "Accept-Encoding")
-		switch preferredEncoding(r.Header.Get("Accept-Encoding"), a.Brotli != nil, a.Gzip != nil) {
-		case "br":
-			body, tag = a.Brotli, tag+"-br"
-			h.Set("Content-Encoding", "br")
-		case "gzip":
-			body, tag = a.Gzip, tag+"-gz"
-			h.Set("Content-Encoding", "gzip")
-		}
-	}
-	h.Set("ETag", `"`+tag+`"`)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	return h
+}
+
+// setCommonHeaders sets the headers that every response carries, the
+// API's included.
+func setCommonHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 }
 
 // preferredEncoding picks br, then gzip, then identity ("") among what the

@@ -1,6 +1,7 @@
 // Command shufflenet runs ShuffleNet V1 image classification natively:
 // classify photos, run raw tensors, print a model's layer table, convert
-// checkpoints to weights files, fetch zoo models, and serve the web demo.
+// checkpoints to weights files, fetch zoo models, and serve the web demo
+// or export it for a static host.
 package main
 
 import (
@@ -26,6 +27,7 @@ var commands = map[string]command{
 	"convert":  {"convert a PyTorch checkpoint into a weights file (int8, f16 or f32)", runConvert},
 	"fetch":    {"fetch a zoo model's checkpoint, verify it and convert it to int8", runFetch},
 	"serve":    {"serve the web demo, its weights and /api/classify", runServe},
+	"export":   {"write the web demo and its weights to a folder for a static host", runExport},
 }
 
 func main() {

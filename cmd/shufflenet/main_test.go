@@ -122,6 +122,51 @@ func TestFetchFromCopies(t *testing.T) {
 	}
 }
 
+// export writes the page, the engine and the weights under the names the
+// server uses, a _headers file, and the engine's location for the worker.
+func TestExport(t *testing.T) {
+	weightsDir, out := t.TempDir(), filepath.Join(t.TempDir(), "site")
+	ckpt := shared.Path(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
+	if err := run([]string{"convert", "--checkpoint", ckpt, "--out", filepath.Join(weightsDir, "megvii-g3-0.5x.int8.safetensors")}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	engineJSON := filepath.Join(t.TempDir(), "engine.json")
+	err := run([]string{"export", "--weights", weightsDir, "--engine-json", engineJSON, out}, &bytes.Buffer{})
+	if errors.Is(err, errNoEngine) {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the engine is not built into the CLI: run make wasm before the tests")
+		}
+		t.Skip("skipping: the engine is not built (make wasm)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var engine struct {
+		URL      string `json:"url"`
+		Bytes    int64  `json:"bytes"`
+		WasmExec string `json:"wasm_exec"`
+	}
+	data, _ := os.ReadFile(engineJSON)
+	if err := json.Unmarshal(data, &engine); err != nil {
+		t.Fatalf("engine.json %q: %v", data, err)
+	}
+	wasm, err := os.Stat(filepath.Join(out, filepath.FromSlash(engine.URL)))
+	if err != nil || wasm.Size() != engine.Bytes {
+		t.Errorf("the engine at %s: %v", engine.URL, err)
+	}
+	for _, p := range []string{"index.html", "_headers", engine.WasmExec} {
+		if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(p))); err != nil {
+			t.Error(err)
+		}
+	}
+	if w, _ := filepath.Glob(filepath.Join(out, "weights", "megvii-g3-0.5x.int8.*.safetensors")); len(w) != 1 {
+		t.Errorf("hashed weights files: %v", w)
+	}
+	if err := run([]string{"export", "--weights", weightsDir, out}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("a second export into the same folder: %v", err)
+	}
+}
+
 func TestSummaryTotals(t *testing.T) {
 	var out bytes.Buffer
 	if err := run([]string{"summary", "--family", "seed", "--groups", "8"}, &out); err != nil {
@@ -160,6 +205,8 @@ func TestErrors(t *testing.T) {
 		{"groups 5", []string{"summary", "--family", "seed", "--groups", "5"}, false, "24 channels do not divide into 5 groups"},
 		{"unknown zoo model", []string{"fetch", "resnet50"}, true, "no model"},
 		{"bad dtype", []string{"convert", "--checkpoint", ckpt, "--dtype", "int4", "--out", filepath.Join(dir, "x")}, false, "unknown dtype"},
+		{"export where to", []string{"export"}, true, "one output directory"},
+		{"export without weights", []string{"export", "--weights", dir, filepath.Join(dir, "site")}, false, "no weights files"},
 		{"logits bad shape", []string{"logits", "--checkpoint", ckpt, "--input", shared.Path(t, "testdata/seed_g3_1x_logits.npy"), "--out", filepath.Join(dir, "o.npy")}, false, "shape"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -40,7 +40,7 @@ func runServe(args []string, stdout io.Writer) error {
 	}
 	var images map[string][]byte
 	if *examples != "" {
-		if images, err = server.ReadDir(*examples, ".png", ".jpg", ".jpeg", ".webp", ".gif"); err != nil {
+		if images, err = server.ReadFiles(os.DirFS(*examples), ".png", ".jpg", ".jpeg", ".webp", ".gif"); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/internal/shared"
+	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/convert"
+)
+
+// int8Weights is the real Megvii g3 0.5x as `make weights` ships it (int8),
+// converted once.
+func int8Weights(b *testing.B) map[string][]byte {
+	b.Helper()
+	ckpt := shared.Read(b, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
+	res, err := convert.Checkpoint(ckpt, convert.Options{DType: weights.Int8, SourceName: "megvii-shufflenetv1-g3-0.5x.pth.tar"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return map[string][]byte{"megvii-g3-0.5x.int8.safetensors": res.File}
+}
+
+// BenchmarkLoad measures what a fresh instance of the Cloudflare Worker
+// spends on the model before it can answer (NewAPI), and its parts:
+// decoding the weights file, building the network, hashing the file for
+// its URL and checksum. Run it natively, or in V8 as the worker does:
+//
+//	GOOS=js GOARCH=wasm PATH="$(go env GOROOT)/lib/wasm:node_modules/.bin:$PATH" \
+//	    go test -run '^$' -bench Load ./server
+func BenchmarkLoad(b *testing.B) {
+	files := int8Weights(b)
+	data := files["megvii-g3-0.5x.int8.safetensors"]
+	b.Run("NewAPI", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := NewAPI(Config{Weights: files}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Decode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := weights.Decode(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	m, err := weights.Decode(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Network", func(b *testing.B) {
+		var net *engine.Network
+		for b.Loop() {
+			if net, err = m.Network(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_ = net
+	})
+	b.Run("SHA256", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			digest(data)
+		}
+	})
+}

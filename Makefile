@@ -41,16 +41,17 @@ classify: build
 
 ## test: everything CI runs. The native build uses the SIMD kernels
 ## (GOEXPERIMENT=simd); the portable kernels, which the browser runs, are
-## checked against PyTorch on their own too. The worker's end-to-end test
-## runs on its own, after the others: wrangler and workerd would compete for
-## the two cores with the timed browser tests.
+## checked against PyTorch on their own too. The browser tests (web) and
+## the worker's end-to-end test (cmd/worker) each run on their own: the
+## page's checks of main-thread stalls need the two cores to themselves.
 # The tests read the shared reference data, so the worker's bundle may take
 # the checkpoint from there too.
 test: export SHUFFLENET_CHECKPOINTS ?= $(wildcard $(SHARED)/weights)
 test: check-format vet wasm-check wasm worker
-	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -skip '^TestWorkerd' ./...
+	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test $$($(GO) list ./... | grep -v -e '/web$$' -e '/cmd/worker$$')
+	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./web
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./cmd/worker
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./engine/... ./weights/checkpoint/... ./cmd/shufflenet/...
-	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^TestWorkerd' ./cmd/worker
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -race ./server/... ./classify/... ./weights/zoo/...
 	$(MAKE) fuzz-smoke
 

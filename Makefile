@@ -12,7 +12,7 @@ GEN     := web/static/gen
 SIMD    := GOEXPERIMENT=simd
 WASM_SRC := $(shell find engine classify labels heatmap weights wasm -name '*.go' -not -name '*_test.go') go.mod
 
-.PHONY: run test build wasm weights bench check-format vet wasm-check fuzz-smoke
+.PHONY: run test build wasm weights bench check-format vet wasm-check wasm-test fuzz-smoke
 
 ## run: build the wasm, fetch and convert the default weights if missing, serve the page.
 run: build weights
@@ -42,7 +42,7 @@ classify: build
 ## test: everything CI runs. The native build uses the SIMD kernels
 ## (GOEXPERIMENT=simd); the portable kernels, which the browser runs, are
 ## checked against PyTorch on their own too.
-test: check-format vet wasm-check wasm
+test: check-format vet wasm-check wasm wasm-test
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./...
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./engine/... ./weights/checkpoint/... ./cmd/...
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -race ./server/... ./classify/... ./weights/zoo/...
@@ -58,6 +58,14 @@ vet:
 # The engine and everything the browser build needs compile for WebAssembly.
 wasm-check:
 	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./classify ./labels ./weights ./wasm
+
+# The engine's tests also run as WebAssembly under Node.js (which runs
+# SIMD128), once with the SIMD128 kernels the browser runs and once with
+# the plain Go kernels they fall back to; internal/wasmexec links them in.
+WASM_TEST := PATH="$(CURDIR)/internal/wasmexec:$$PATH" GOOS=js GOARCH=wasm SHUFFLENET_SHARED=$(SHARED)
+wasm-test:
+	$(WASM_TEST) $(GO) test ./engine/...
+	$(WASM_TEST) SHUFFLENET_SIMD128=off $(GO) test ./engine/...
 
 # Each parser's fuzz target runs briefly on top of its seed corpus.
 fuzz-smoke:

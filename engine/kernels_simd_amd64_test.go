@@ -32,21 +32,6 @@ func eachKernelSet(t *testing.T, f func(t *testing.T, ks *simdKernels)) {
 	}
 }
 
-// nanRoom returns n random floats in a buffer whose room (before and
-// after) holds NaN, as newPaddedMaps lays it out.
-func nanRoom(rng *rand.Rand, n, room int) paddedMaps {
-	m := newPaddedMaps(n, room)
-	for i := range m.mem {
-		m.mem[i] = float32(math.NaN())
-	}
-	copy(m.maps, randomSlice(rng, n, -1, 1))
-	return m
-}
-
-// withRoom returns the maps of m with their room after them in capacity,
-// as newMaps lays them out.
-func withRoom(m paddedMaps) []float32 { return m.mem[m.pad:len(m.mem):len(m.mem)] }
-
 // compareMaps fails if got and want differ by more than float32 rounding
 // of sums of `terms` products in another order (and with fused
 // multiply-adds), or if got's room was written.

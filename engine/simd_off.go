@@ -1,9 +1,10 @@
-//go:build !(goexperiment.simd && amd64)
+//go:build !(goexperiment.simd && amd64) && !(js && wasm)
 
 package engine
 
-// Without GOEXPERIMENT=simd on amd64 there are no SIMD kernels, and every
-// layer runs its portable kernel.
+// Without GOEXPERIMENT=simd on amd64, and outside the browser build (see
+// simd128_wasm.go), there are no SIMD kernels, and every layer runs its
+// portable kernel.
 
 func newPointwiseSIMD(*pointwise) pointwiseKernel { return nil }
 

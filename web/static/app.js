@@ -82,18 +82,19 @@ async function start() {
   // Two workers keep live video going while one is busy (?workers=N overrides, for measuring).
   const workers = Number(new URLSearchParams(location.search).get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
   shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
-  await shim.pool.init(module, new URL(engine.wasm_exec, location.href).href);
+  await shim.pool.init(module, [new URL(engine.wasm_exec, location.href).href, new URL('/simd128.js', location.href).href]);
 
   globalThis.shufflenetPage = { shim, models, initial: { name: model.name, bytes: weights } };
   const go = new Go();
+  go.importObject.simd128 = shufflenetSIMD128(go);
   const instance = await WebAssembly.instantiate(module, go.importObject);
   go.run(instance);
 }
 
 if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
   fail('This browser cannot run WebAssembly, which the demo needs. Try a current version of Chrome, Firefox, Safari or Edge.');
-} else if (typeof Go !== 'function') {
-  fail('The engine loader (wasm_exec.js) did not load. Reload the page.');
+} else if (typeof Go !== 'function' || typeof shufflenetSIMD128 !== 'function') {
+  fail('The engine loader (wasm_exec.js and simd128.js) did not load. Reload the page.');
 } else {
   start().catch((e) => fail(`The demo could not start: ${e.message}`));
 }

@@ -46,7 +46,7 @@ const engine = {
       // a blob: URL of its text can.
       const source = await (await fetch(WORKER)).blob();
       const pool = new Pool(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), 1);
-      await pool.init(module, new URL(list.engine.wasm_exec, BASE).href);
+      await pool.init(module, [new URL(list.engine.wasm_exec, BASE).href, new URL('/simd128.js', import.meta.url).href]);
       return { pool, models: list.models, defaultModel: list.models.find((m) => m.default)?.name };
     })();
     return this.started;

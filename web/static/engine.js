@@ -75,8 +75,10 @@ export class Pool {
     });
   }
 
-  init(module, wasmExec) {
-    return Promise.all(this.workers.map((w) => this.call(w, { type: 'init', module, wasmExec })));
+  // init starts the engine in every worker: module is the compiled engine,
+  // scripts the URLs of wasm_exec.js and simd128.js.
+  init(module, scripts) {
+    return Promise.all(this.workers.map((w) => this.call(w, { type: 'init', module, scripts })));
   }
 
   // load sends a weights file to every worker after checking its digest.

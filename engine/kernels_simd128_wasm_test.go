@@ -1,0 +1,161 @@
+//go:build js && wasm
+
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"syscall/js"
+	"testing"
+)
+
+// The SIMD128 kernels must compute exactly what the portable kernels
+// compute, on every shape the networks have and on awkward ones. These
+// tests run under Node.js with the kernels linked in:
+//
+//	PATH=$PWD/internal/wasmexec:$PATH GOOS=js GOARCH=wasm go test ./engine
+//
+// (make test does). With SHUFFLENET_SIMD128=off they skip, and the rest of
+// the package's tests run the portable kernels alone.
+
+func needSIMD128(t testing.TB) {
+	if os.Getenv("SHUFFLENET_SIMD128") == "off" {
+		t.Skip("SHUFFLENET_SIMD128=off: the portable kernels run")
+	}
+	if !simd128Ready() {
+		t.Fatal("the SIMD128 kernels did not start (see the warning above)")
+	}
+}
+
+// The kernel module compiles, whether or not this run links it in.
+func TestSIMD128ModuleCompiles(t *testing.T) {
+	code := simd128Module()
+	bytes := js.Global().Get("Uint8Array").New(len(code))
+	js.CopyBytesToJS(bytes, code)
+	if !js.Global().Get("WebAssembly").Call("validate", bytes).Bool() {
+		defer func() { t.Fatalf("the kernel module does not compile: %v", recover()) }()
+		js.Global().Get("WebAssembly").Get("Module").New(bytes) // throws, with the reason
+	}
+	t.Logf("kernel module: %d bytes", len(code))
+}
+
+// sameMaps fails unless got's maps equal want value for value, and the
+// room around them (NaN, see nanRoom) is untouched.
+func sameMaps(t *testing.T, got paddedMaps, want []float32) {
+	t.Helper()
+	for i, w := range want {
+		if g := got.maps[i]; g != w {
+			t.Fatalf("value %d: got %g, want %g (differ by %g)", i, g, w, g-w)
+		}
+	}
+	for i, v := range got.mem {
+		if (i < got.pad || i >= got.pad+len(got.maps)) && !math.IsNaN(float64(v)) {
+			t.Fatalf("room at %d written: %g", i-got.pad, v)
+		}
+	}
+}
+
+func TestPointwiseSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range []struct {
+		in, out, groups, hw int
+		ep                  epilogue
+		shuffled            bool
+	}{
+		{in: 24, out: 60, groups: 1, hw: 3136, ep: relu},                 // Megvii's dense first compress
+		{in: 240, out: 60, groups: 3, hw: 784, ep: relu, shuffled: true}, // compress, 20 rows per group
+		{in: 60, out: 240, groups: 3, hw: 784, ep: addReLU},              // expand with residual
+		{in: 30, out: 108, groups: 3, hw: 196, ep: relu},                 // 36 rows per group
+		{in: 480, out: 120, groups: 3, hw: 49, ep: relu, shuffled: true}, // 7x7: a partial last tile
+		{in: 120, out: 480, groups: 3, hw: 49, ep: addReLU},
+		{in: 5, out: 7, groups: 1, hw: 17, ep: relu},       // odd everything
+		{in: 26, out: 16, groups: 2, hw: 33, ep: addReLU},  // 8 rows per group
+		{in: 16, out: 40, groups: 8, hw: 15, ep: linear},   // 5 rows per group
+		{in: 12, out: 30, groups: 3, hw: 3136, ep: relu},   // 10 rows per group, Megvii 0.5x
+		{in: 72, out: 72, groups: 8, hw: 100, ep: addReLU}, // 9 in and out per group
+		{in: 3, out: 6, groups: 1, hw: 4, ep: relu},        // one vector
+		{in: 1, out: 3, groups: 1, hw: 9, ep: linear},      // one input channel
+	} {
+		name := fmt.Sprintf("%dto%d_g%d_hw%d_ep%d", c.in, c.out, c.groups, c.hw, c.ep)
+		if c.shuffled {
+			name += "_shuffled"
+		}
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.hw)))
+			p := pointwise{in: c.in, out: c.out, groups: c.groups, hw: c.hw, ep: c.ep,
+				weight: randomSlice(rng, c.out*c.in/c.groups, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
+			if c.shuffled {
+				p.planes = compressPlanes(Architecture{Groups: c.groups, Shuffle: ShuffleStandard}, c.out)
+			}
+			room := 64
+			src := nanRoom(rng, c.in*c.hw, room)
+			residual := nanRoom(rng, c.out*c.hw, room)
+			want := make([]float32, c.out*c.hw)
+			p.runPortable(want, src.maps, residual.maps)
+
+			got := nanRoom(rng, c.out*c.hw, room)
+			newPointwiseSIMD128(&p).run(&p, got.maps, src.maps, residual.maps)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
+// portable makes every layer of n run its portable kernel.
+func portable(n *Network) {
+	n.stem.simd = nil
+	n.stemPool.simd = nil
+	for _, stage := range n.stages {
+		for i := range stage {
+			u := &stage[i]
+			u.compress.simd, u.spatial.simd, u.expand.simd, u.shortcut.simd = nil, nil, nil, nil
+		}
+	}
+	n.classifier.simd = nil
+}
+
+// Whole networks give the same logits with the SIMD128 kernels as with the
+// portable ones: the bench models at full size, and every family and
+// layout at 64x64, where the smallest maps (2x2) keep the portable kernels.
+func TestForwardSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	var archs []Architecture
+	for _, m := range benchModels {
+		a, err := m.arch()
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, a)
+	}
+	for _, a := range testArchitectures(t) {
+		a.Input.Crop = 64
+		archs = append(archs, a)
+	}
+	for _, a := range archs {
+		t.Run(fmt.Sprintf("%s_%d", a.Name(), a.Input.Crop), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(a.Groups)))
+			p, err := Fold(a, randomTrained(a, rng))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, err := New(a, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slow, _ := New(a, p)
+			portable(slow)
+			input := randomInput(rng, 3*a.Input.Crop*a.Input.Crop)
+			want, _ := slow.Forward(input)
+			got, err := fast.Forward(input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("logit %d: %g with SIMD128, %g portable", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}

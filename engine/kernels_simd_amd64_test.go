@@ -249,7 +249,7 @@ func withKernels(n *Network, ks *simdKernels) {
 		}
 	}
 	n.classifier.simd = ks.classifier(&n.classifier)
-	n.buf = newBuffers(n.arch, n.usesPhases())
+	n.buf = newBuffers(n.arch, n.phaseLen())
 }
 
 // Every kernel set, not only the one New picks here, computes Forward.

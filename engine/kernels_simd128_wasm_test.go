@@ -102,6 +102,54 @@ func TestPointwiseSIMD128MatchesPortable(t *testing.T) {
 	}
 }
 
+func TestConv3x3SIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range []struct {
+		in, out, groups, stride, inSize int
+		ep                              epilogue
+	}{
+		{in: 3, out: 24, groups: 1, stride: 2, inSize: 224, ep: relu}, // the stem
+		{in: 3, out: 12, groups: 1, stride: 2, inSize: 64, ep: linear},
+		{in: 60, out: 60, groups: 3, stride: 2, inSize: 56}, // the seed's grouped convs
+		{in: 60, out: 60, groups: 3, stride: 1, inSize: 28},
+		{in: 120, out: 120, groups: 3, stride: 1, inSize: 14},
+		{in: 240, out: 240, groups: 3, stride: 1, inSize: 7},
+		{in: 240, out: 240, groups: 3, stride: 2, inSize: 14},
+		{in: 8, out: 10, groups: 2, stride: 1, inSize: 5, ep: relu}, // odd width, 5 rows a group
+		{in: 4, out: 8, groups: 1, stride: 1, inSize: 17},           // 289 pixels
+		{in: 60, out: 60, groups: 60, stride: 1, inSize: 28},        // depthwise
+		{in: 60, out: 60, groups: 60, stride: 2, inSize: 56},
+		{in: 120, out: 120, groups: 120, stride: 1, inSize: 14},
+		{in: 240, out: 240, groups: 240, stride: 1, inSize: 7},
+		{in: 240, out: 240, groups: 240, stride: 2, inSize: 14},
+		{in: 5, out: 5, groups: 5, stride: 1, inSize: 9, ep: relu}, // odd width, ReLU
+		{in: 5, out: 5, groups: 5, stride: 2, inSize: 10, ep: relu},
+		{in: 2, out: 2, groups: 1, stride: 1, inSize: 4},  // one vector a row
+		{in: 2, out: 6, groups: 2, stride: 2, inSize: 12}, // three columns a phase
+	} {
+		outSize := c.inSize / c.stride
+		name := fmt.Sprintf("%dto%d_g%d_s%d_%dx%d_ep%d", c.in, c.out, c.groups, c.stride, c.inSize, c.inSize, c.ep)
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.inSize)))
+			conv := conv3x3{in: c.in, out: c.out, groups: c.groups, stride: c.stride, inSize: c.inSize, outSize: outSize,
+				weight: randomSlice(rng, c.out*c.in/c.groups*9, -1, 1), bias: randomSlice(rng, c.out, -1, 1), ep: c.ep}
+			room := 64
+			src := nanRoom(rng, c.in*c.inSize*c.inSize, room)
+			want := make([]float32, c.out*outSize*outSize)
+			conv.runPortable(want, src.maps, make([]float32, c.inSize))
+
+			conv.simd = newConv3x3SIMD128(&conv)
+			if conv.simd == nil {
+				t.Fatal("no SIMD128 kernel for this conv")
+			}
+			scratch := convScratch{phases: nanRoom(rng, conv.simd.(phaseUser).phaseLen(&conv), room)}
+			got := nanRoom(rng, c.out*outSize*outSize, room)
+			conv.run(got.maps, src, &scratch)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
 // portable makes every layer of n run its portable kernel.
 func portable(n *Network) {
 	n.stem.simd = nil
@@ -156,6 +204,38 @@ func TestForwardSIMD128MatchesPortable(t *testing.T) {
 					t.Fatalf("logit %d: %g with SIMD128, %g portable", i, got[i], want[i])
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkConv3x3SIMD128 times the 3x3 kernel on each of ShuffleNet's
+// shapes alone, in GMAC/s.
+func BenchmarkConv3x3SIMD128(b *testing.B) {
+	needSIMD128(b)
+	for _, c := range []struct{ in, groups, stride, inSize int }{
+		{60, 3, 1, 28}, {120, 3, 1, 14}, {240, 3, 1, 7}, // the seed's grouped convs
+		{60, 3, 2, 56}, {120, 3, 2, 28}, {240, 3, 2, 14},
+		{60, 60, 1, 28}, {120, 120, 1, 14}, {240, 240, 1, 7}, // Megvii's depthwise convs
+		{3, 1, 2, 224}, // the stem (24 outputs)
+	} {
+		out := c.in
+		if c.in == 3 {
+			out = 24
+		}
+		b.Run(fmt.Sprintf("%dto%d_g%d_s%d_%d", c.in, out, c.groups, c.stride, c.inSize), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			outSize := c.inSize / c.stride
+			conv := conv3x3{in: c.in, out: out, groups: c.groups, stride: c.stride, inSize: c.inSize, outSize: outSize,
+				weight: randomSlice(rng, out*c.in/c.groups*9, -1, 1), bias: randomSlice(rng, out, -1, 1)}
+			conv.simd = newConv3x3SIMD128(&conv)
+			src := nanRoom(rng, c.in*c.inSize*c.inSize, 64)
+			scratch := convScratch{phases: newPaddedMaps(conv.simd.(phaseUser).phaseLen(&conv), 64)}
+			dst := make([]float32, out*outSize*outSize)
+			for b.Loop() {
+				conv.run(dst, src, &scratch)
+			}
+			macs := float64(out*c.in/c.groups*9*outSize*outSize) * float64(b.N)
+			b.ReportMetric(macs/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})
 	}
 }

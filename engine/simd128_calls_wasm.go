@@ -14,3 +14,22 @@ import "unsafe"
 //
 //go:wasmimport simd128 pointwise
 func simd128Pointwise(dst, src, residual, weights, bias, planes unsafe.Pointer, hw, inPer, outPer, groups, ep int32)
+
+// simd128Pad1 copies channels size x size planes from src into dst with a
+// border of zeros; see writePad1.
+//
+//go:wasmimport simd128 pad1
+func simd128Pad1(dst, src unsafe.Pointer, channels, size int32)
+
+// simd128Pad2 copies channels size x size planes from src into dst padded
+// and split into odd and even columns for a stride-2 conv; see writePad2.
+//
+//go:wasmimport simd128 pad2
+func simd128Pad2(dst, src unsafe.Pointer, channels, size int32)
+
+// simd128Conv3x3 runs conv3x3.runPortable's computation on the padded
+// input, with a variant of the kernel (an index in convVariants); see
+// writeConv3x3.
+//
+//go:wasmimport simd128 conv3x3
+func simd128Conv3x3(variant int32, dst, padded, weights, bias unsafe.Pointer, out, inPer, outPer, outSize, relu int32)

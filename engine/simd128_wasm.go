@@ -43,6 +43,9 @@ var simd128Ready = sync.OnceValue(func() bool {
 func simd128Module() []byte {
 	m := wasmenc.NewModule("go", "mem")
 	writePointwise(m)
+	writePad1(m)
+	writePad2(m)
+	writeConv3x3(m)
 	code, err := m.Encode()
 	if err != nil {
 		panic(fmt.Sprintf("engine: the SIMD128 kernels do not encode: %v", err))
@@ -57,7 +60,12 @@ func newPointwiseSIMD(p *pointwise) pointwiseKernel {
 	return newPointwiseSIMD128(p)
 }
 
-func newConv3x3SIMD(*conv3x3) conv3x3Kernel { return nil }
+func newConv3x3SIMD(c *conv3x3) conv3x3Kernel {
+	if !simd128Ready() {
+		return nil
+	}
+	return newConv3x3SIMD128(c)
+}
 
 func newPoolSIMD(*pool3x3s2) poolKernel { return nil }
 

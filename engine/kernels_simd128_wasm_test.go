@@ -150,6 +150,63 @@ func TestConv3x3SIMD128MatchesPortable(t *testing.T) {
 	}
 }
 
+func TestPoolSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range []struct {
+		channels, inSize int
+		average          bool
+	}{
+		{24, 112, false}, // after the stem
+		{12, 32, false},
+		{3, 34, false}, // a partial last vector of outputs
+		{2, 8, false},  // one vector a row
+		{24, 56, true}, // the stride-2 units' shortcuts
+		{240, 28, true},
+		{480, 14, true},
+		{3, 18, true},
+		{2, 8, true},
+	} {
+		name := fmt.Sprintf("%dx%dx%d_average%t", c.channels, c.inSize, c.inSize, c.average)
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.channels), uint64(c.inSize)))
+			os := c.inSize / 2
+			src := nanRoom(rng, c.channels*c.inSize*c.inSize, 64)
+			for i := range src.maps { // the max pool's inputs repeat, and include zeros of both signs
+				switch i % 7 {
+				case 3:
+					src.maps[i] = src.maps[i-1]
+				case 5:
+					src.maps[i] = float32(math.Copysign(0, float64(src.maps[i])))
+				}
+			}
+			p := pool3x3s2{channels: c.channels, inSize: c.inSize, average: c.average}
+			want := make([]float32, c.channels*os*os)
+			p.run(want, src.maps)
+			p.simd = newPoolSIMD128(&p)
+			got := nanRoom(rng, c.channels*os*os, 64)
+			p.run(got.maps, src.maps)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
+func TestClassifierSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range []struct{ in, out int }{{960, 1000}, {480, 1000}, {1536, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}, {9, 2}} {
+		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
+			cl := classifier{in: c.in, out: c.out, weight: randomSlice(rng, c.in*c.out, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
+			src := randomSlice(rng, c.in, -1, 1)
+			want := make([]float32, c.out)
+			cl.run(want, src)
+			cl.simd = newClassifierSIMD128(&cl)
+			got := nanRoom(rng, c.out, 64)
+			cl.run(got.maps, src)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
 // portable makes every layer of n run its portable kernel.
 func portable(n *Network) {
 	n.stem.simd = nil

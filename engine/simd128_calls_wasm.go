@@ -33,3 +33,15 @@ func simd128Pad2(dst, src unsafe.Pointer, channels, size int32)
 //
 //go:wasmimport simd128 conv3x3
 func simd128Conv3x3(variant int32, dst, padded, weights, bias unsafe.Pointer, out, inPer, outPer, outSize, relu int32)
+
+// simd128Pool runs maxPool3x3s2's computation (or avgPool3x3s2ReLU's,
+// average != 0); see writePool.
+//
+//go:wasmimport simd128 pool
+func simd128Pool(dst, src unsafe.Pointer, channels, inSize, average int32)
+
+// simd128Classifier runs the portable classifier's computation; see
+// writeClassifier.
+//
+//go:wasmimport simd128 classifier
+func simd128Classifier(dst, src, weights, bias unsafe.Pointer, in, out int32)

@@ -46,6 +46,8 @@ func simd128Module() []byte {
 	writePad1(m)
 	writePad2(m)
 	writeConv3x3(m)
+	writePool(m)
+	writeClassifier(m)
 	code, err := m.Encode()
 	if err != nil {
 		panic(fmt.Sprintf("engine: the SIMD128 kernels do not encode: %v", err))
@@ -67,9 +69,19 @@ func newConv3x3SIMD(c *conv3x3) conv3x3Kernel {
 	return newConv3x3SIMD128(c)
 }
 
-func newPoolSIMD(*pool3x3s2) poolKernel { return nil }
+func newPoolSIMD(p *pool3x3s2) poolKernel {
+	if !simd128Ready() {
+		return nil
+	}
+	return newPoolSIMD128(p)
+}
 
-func newClassifierSIMD(*classifier) classifierKernel { return nil }
+func newClassifierSIMD(c *classifier) classifierKernel {
+	if !simd128Ready() {
+		return nil
+	}
+	return newClassifierSIMD128(c)
+}
 
 // address is where a slice's first element is, for a kernel (nil for an
 // empty slice). Go's heap objects never move, and these buffers and

@@ -311,6 +311,7 @@ func (f *Func) I32Mul(a, b Expr) Expr  { return f.i32Binary(0x6c, a, b) }
 func (f *Func) I32DivU(a, b Expr) Expr { return f.i32Binary(0x6e, a, b) }
 func (f *Func) I32And(a, b Expr) Expr  { return f.i32Binary(0x71, a, b) }
 func (f *Func) I32Shl(a, b Expr) Expr  { return f.i32Binary(0x74, a, b) }
+func (f *Func) I32ShrU(a, b Expr) Expr { return f.i32Binary(0x76, a, b) }
 func (f *Func) I32Eq(a, b Expr) Expr   { return f.i32Binary(0x46, a, b) }
 func (f *Func) I32Ne(a, b Expr) Expr   { return f.i32Binary(0x47, a, b) }
 func (f *Func) I32LtS(a, b Expr) Expr  { return f.i32Binary(0x48, a, b) }

@@ -25,8 +25,12 @@ import (
 // sign of a zero result, so the outputs are equal (==) to the portable
 // kernel's, and bit for bit the same except, rarely, -0 for +0.
 
-// conv3x3SIMD128 runs a conv3x3 with the SIMD128 kernels.
-type conv3x3SIMD128 struct{}
+// conv3x3SIMD128 runs a conv3x3 with the SIMD128 kernels: after the
+// padding, the one below, or the grouped kernel (grouped_simd128_wasm.go)
+// where it applies.
+type conv3x3SIMD128 struct {
+	grouped *groupedSIMD128 // nil: the kernel below
+}
 
 // newConv3x3SIMD128 returns the kernel for c, or nil for maps too narrow
 // for a vector (fewer than 4 outputs a row, or 8 inputs at stride 2).
@@ -34,7 +38,7 @@ func newConv3x3SIMD128(c *conv3x3) conv3x3Kernel {
 	if c.outSize < 4 || c.inSize%c.stride != 0 {
 		return nil
 	}
-	return conv3x3SIMD128{}
+	return &conv3x3SIMD128{grouped: newGroupedSIMD128(c)}
 }
 
 // paddedSize is the floats per channel of c's padded input: (S+2)^2 at
@@ -47,9 +51,15 @@ func paddedSize(c *conv3x3) int {
 	return (c.inSize + 1) * (c.inSize + 1)
 }
 
-func (conv3x3SIMD128) phaseLen(c *conv3x3) int { return c.in * paddedSize(c) }
+// phaseLen is the padded input's size, and the grouped kernel's sums.
+func (k *conv3x3SIMD128) phaseLen(c *conv3x3) int {
+	if k.grouped != nil {
+		return c.in*paddedSize(c) + k.grouped.scratchLen(c)
+	}
+	return c.in * paddedSize(c)
+}
 
-func (conv3x3SIMD128) run(c *conv3x3, dst []float32, src paddedMaps, s *convScratch) {
+func (k *conv3x3SIMD128) run(c *conv3x3, dst []float32, src paddedMaps, s *convScratch) {
 	padded := s.phases.maps[:c.in*paddedSize(c)]
 	_, _ = src.maps[c.in*c.inSize*c.inSize-1], dst[c.out*c.outSize*c.outSize-1] // the kernels trust these sizes
 	_ = c.weight[c.out*(c.in/c.groups)*9-1]
@@ -61,6 +71,10 @@ func (conv3x3SIMD128) run(c *conv3x3, dst []float32, src paddedMaps, s *convScra
 		simd128Pad1(address(padded), address(src.maps), int32(c.in), int32(c.inSize))
 	} else {
 		simd128Pad2(address(padded), address(src.maps), int32(c.in), int32(c.inSize))
+	}
+	if k.grouped != nil {
+		k.grouped.run(c, dst, padded, s.phases.maps[len(padded):])
+		return
 	}
 	simd128Conv3x3(convVariantOf(c), address(dst), address(padded), address(c.weight), address(c.bias),
 		int32(c.out), int32(c.in/c.groups), int32(c.out/c.groups), int32(c.outSize), reLU)

@@ -45,3 +45,10 @@ func simd128Pool(dst, src unsafe.Pointer, channels, inSize, average int32)
 //
 //go:wasmimport simd128 classifier
 func simd128Classifier(dst, src, weights, bias unsafe.Pointer, in, out int32)
+
+// simd128Grouped runs conv3x3.runPortable's computation on the padded
+// input of a grouped conv, 4 output channels per vector, with the variant
+// for its stride and size (see groupedVariantOf and writeGrouped).
+//
+//go:wasmimport simd128 grouped
+func simd128Grouped(variant int32, dst, padded, weights, bias, sums unsafe.Pointer, out, inPer, outPer int32)

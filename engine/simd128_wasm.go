@@ -46,6 +46,7 @@ func simd128Module() []byte {
 	writePad1(m)
 	writePad2(m)
 	writeConv3x3(m)
+	writeGrouped(m)
 	writePool(m)
 	writeClassifier(m)
 	code, err := m.Encode()

@@ -12,7 +12,7 @@ GEN     := web/static/gen
 SIMD    := GOEXPERIMENT=simd
 WASM_SRC := $(shell find engine classify labels heatmap weights wasm -name '*.go' -not -name '*_test.go') go.mod
 
-.PHONY: run test build wasm weights bench check-format vet wasm-check wasm-test fuzz-smoke
+.PHONY: run test build wasm weights bench bench-peer check-format vet wasm-check wasm-test fuzz-smoke
 
 ## run: build the wasm, fetch and convert the default weights if missing, serve the page.
 run: build weights
@@ -73,9 +73,32 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./weights
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzReadImage$$' -fuzztime 10s ./server
 
-## bench: native benchmarks (ms/op, allocs/op, GMAC/s), portable and SIMD builds.
+## bench: benchmarks (ms/op, allocs/op, GMAC/s): native, portable and SIMD
+## builds; then in headless Chromium, with the SIMD128 kernels and without.
 bench:
 	@echo "portable kernels:"
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine
 	@echo "SIMD kernels (GOEXPERIMENT=simd; AVX-512 where the CPU has it):"
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine
+	@echo "in Chromium, SIMD128 kernels:"
+	$(GO) run ./internal/browserbench -- -test.run '^$$' -test.bench Forward -test.benchtime 2s
+	@echo "in Chromium, plain Go kernels:"
+	$(GO) run ./internal/browserbench -simd128=off -- -test.run '^$$' -test.bench Forward -test.benchtime 2s
+
+## bench-peer: the peer benchmark (ONNX Runtime Web, PyTorch if there) with
+## this engine plugged in, from $(SHARED)/bench. Its knobs pass through:
+## BENCH_WORK, MODELS, THREADS, RUNS, ROUNDS (e.g. RUNS=30 ROUNDS=1 MODELS=seed_g3_1x).
+## The checkpoints are converted to f32 weights files in $(PEER) once.
+PEER        := build/bench-peer
+PEER_MODELS := seed_g3_1x seed_g8_1x megvii_g3_0.5x megvii_g3_1.0x
+bench-peer: wasm $(PEER_MODELS:%=$(PEER)/%.safetensors)
+	cp web/static/gen/shufflenet.wasm web/static/gen/wasm_exec.js web/static/simd128.js web/bench/shufflenet-go.mjs $(PEER)/
+	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" THREADS="$(THREADS)" RUNS="$(RUNS)" ROUNDS="$(ROUNDS)" \
+	ENGINE_MODULE="$(abspath $(PEER))/shufflenet-go.mjs" ENGINE_ROOT="$(abspath $(PEER))" $(SHARED)/bench/run.sh
+
+$(PEER)/seed_%.safetensors: $(SHARED)/bench/models/seed_%.pth | build
+	mkdir -p $(PEER) && ./bin/shufflenet convert --dtype f32 --checkpoint $< --out $@
+$(PEER)/megvii_g3_1.0x.safetensors: $(SHARED)/bench/models/megvii_g3_1.0x.pth.tar | build
+	mkdir -p $(PEER) && ./bin/shufflenet convert --dtype f32 --checkpoint $< --out $@
+$(PEER)/megvii_g3_0.5x.safetensors: $(SHARED)/weights/megvii-shufflenetv1-g3-0.5x.pth.tar | build
+	mkdir -p $(PEER) && ./bin/shufflenet convert --dtype f32 --checkpoint $< --out $@

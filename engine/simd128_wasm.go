@@ -56,6 +56,10 @@ func simd128Module() []byte {
 	return code
 }
 
+// SIMD128 reports whether the layers run the SIMD128 kernels here (else
+// their portable kernels).
+func SIMD128() bool { return simd128Ready() }
+
 func newPointwiseSIMD(p *pointwise) pointwiseKernel {
 	if !simd128Ready() {
 		return nil

@@ -10,7 +10,7 @@ ADDR    ?= 127.0.0.1:8080
 GEN     := web/static/gen
 # The native build uses Go 1.26's experimental simd/archsimd kernels (AVX-512 or AVX2).
 SIMD    := GOEXPERIMENT=simd
-WASM_SRC := $(shell find engine classify labels heatmap weights wasm -name '*.go' -not -name '*_test.go') go.mod
+WASM_SRC := $(shell find engine classify labels heatmap weights wasm internal/simd128 -name '*.go' -not -name '*_test.go') go.mod
 
 .PHONY: run test build wasm weights bench bench-peer check-format vet wasm-check wasm-test fuzz-smoke
 
@@ -22,13 +22,19 @@ run: build weights
 build: wasm
 	$(SIMD) $(GO) build -o bin/shufflenet ./cmd/shufflenet
 
-## wasm: the engine for the browser, Go's wasm_exec.js beside it, and a brotli copy.
-wasm: $(GEN)/shufflenet.wasm
+## wasm: the engine for the browser, its SIMD128 kernels, Go's wasm_exec.js
+## beside them, and brotli copies.
+wasm: $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm
 
 $(GEN)/shufflenet.wasm: $(WASM_SRC)
 	mkdir -p $(GEN)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(GEN)/wasm_exec.js
+	$(GO) run ./internal/precompress $@
+
+$(GEN)/simd128.wasm: $(shell find internal/simd128 internal/wasmenc -name '*.go' -not -name '*_test.go') internal/simd128gen/main.go
+	mkdir -p $(GEN)
+	$(GO) run ./internal/simd128gen $@
 	$(GO) run ./internal/precompress $@
 
 ## weights: fetch MODEL's checkpoint (cache, $$SHUFFLENET_CHECKPOINTS or download), verify it, convert to int8.
@@ -92,7 +98,7 @@ bench:
 PEER        := build/bench-peer
 PEER_MODELS := seed_g3_1x seed_g8_1x megvii_g3_0.5x megvii_g3_1.0x
 bench-peer: wasm $(PEER_MODELS:%=$(PEER)/%.safetensors)
-	cp web/static/gen/shufflenet.wasm web/static/gen/wasm_exec.js web/static/simd128.js web/bench/shufflenet-go.mjs $(PEER)/
+	cp $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm $(GEN)/wasm_exec.js web/static/simd128.js web/bench/shufflenet-go.mjs $(PEER)/
 	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" THREADS="$(THREADS)" RUNS="$(RUNS)" ROUNDS="$(ROUNDS)" \
 	ENGINE_MODULE="$(abspath $(PEER))/shufflenet-go.mjs" ENGINE_ROOT="$(abspath $(PEER))" $(SHARED)/bench/run.sh
 

@@ -3,58 +3,33 @@
 package engine
 
 import (
-	"fmt"
 	"sync"
 	"unsafe"
-
-	"github.com/shufflenet-go/shufflenet/engine/internal/wasmenc"
 )
 
-// In the browser, the layers run WebAssembly SIMD128 kernels. Go's wasm
-// backend emits no vector instructions, so the engine writes the kernels
-// itself: simd128Module generates a small module of them (with
-// internal/wasmenc), and the JavaScript host (web/static/simd128.js)
-// compiles it with Go's own memory as its memory, so that the kernels read
-// and write Go's buffers in place. Each layer then calls its kernel once
-// through a go:wasmimport function (declared in simd128_calls_wasm.go),
-// with the addresses of its buffers and its sizes.
+// In the browser, the layers run WebAssembly SIMD128 kernels: a small
+// module that internal/simd128 writes (make wasm puts it next to the
+// engine) and the JavaScript host (web/static/simd128.js) instantiates
+// with Go's own memory as its memory, so that the kernels read and write
+// Go's buffers in place. Each layer calls its kernel once, through a
+// go:wasmimport function (simd128_calls_wasm.go), with the addresses of
+// its buffers and its sizes.
 //
 // The kernels compute what the portable kernels compute, in the same
-// order, so the results are equal (see kernels_simd128_wasm_test.go).
-// Where the host cannot compile them (no SIMD128), every layer runs its
-// portable kernel.
+// order, so the results are the same (see kernels_simd128_wasm_test.go).
+// Where the host has no kernels (a browser without SIMD128), every layer
+// runs its portable kernel.
 
-// instantiateSIMD128 hands the host the kernel module's bytes; it answers
-// 1 when the kernels are ready to call.
+// instantiateSIMD128 asks the host to instantiate the kernels; it answers
+// 1 when they are ready to call.
 //
 //go:wasmimport simd128 instantiate
-func instantiateSIMD128(module unsafe.Pointer, size int32) int32
+func instantiateSIMD128() int32
 
-// simd128Ready reports whether the SIMD128 kernels run here. The module is
-// generated and instantiated on the first call, once; contexts that never
-// build a network (the page's controller) never pay for it.
-var simd128Ready = sync.OnceValue(func() bool {
-	code := simd128Module()
-	return instantiateSIMD128(unsafe.Pointer(&code[0]), int32(len(code))) == 1
-})
-
-// simd128Module encodes the kernel module. Its exports are the functions
-// of simd128_calls_wasm.go, with the same parameters.
-func simd128Module() []byte {
-	m := wasmenc.NewModule("go", "mem")
-	writePointwise(m)
-	writePad1(m)
-	writePad2(m)
-	writeConv3x3(m)
-	writeGrouped(m)
-	writePool(m)
-	writeClassifier(m)
-	code, err := m.Encode()
-	if err != nil {
-		panic(fmt.Sprintf("engine: the SIMD128 kernels do not encode: %v", err))
-	}
-	return code
-}
+// simd128Ready reports whether the SIMD128 kernels run here. It asks the
+// host on the first call, once; contexts that never build a network (the
+// page's controller) never do.
+var simd128Ready = sync.OnceValue(func() bool { return instantiateSIMD128() == 1 })
 
 // SIMD128 reports whether the layers run the SIMD128 kernels here (else
 // their portable kernels).

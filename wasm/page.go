@@ -190,7 +190,11 @@ func (p *page) useModel(m modelInfo, bytes js.Value) {
 	}
 	p.model, p.info = m, info
 	p.clearError()
-	p.byID("status").SetTextContent(fmt.Sprintf("Ready: %s runs in your browser. Choose a picture.", m.name))
+	kernels := ""
+	if info.Get("kernels").String() == "simd128" {
+		kernels = " with SIMD"
+	}
+	p.byID("status").SetTextContent(fmt.Sprintf("Ready: %s runs in your browser%s. Choose a picture.", m.name, kernels))
 	if p.lastPixels.Truthy() && p.camera == nil {
 		p.classifyPixels(p.lastPixels)
 	}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/shufflenet-go/shufflenet/internal/simd128"
 )
 
 //go:embed page.html run.js
@@ -62,8 +63,17 @@ func run(pkg string, noSIMD bool, timeout time.Duration, args []string) error {
 	if err != nil {
 		return err
 	}
+	kernels, err := simd128.Module()
+	if err != nil {
+		return fmt.Errorf("write the SIMD128 kernels: %w", err)
+	}
+	kernelsFile := filepath.Join(dir, "simd128.wasm")
+	if err := os.WriteFile(kernelsFile, kernels, 0o644); err != nil {
+		return err
+	}
 	url, stop, err := serve(map[string]string{
 		"/test.wasm":    binary,
+		"/simd128.wasm": kernelsFile,
 		"/wasm_exec.js": filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"),
 		"/simd128.js":   filepath.Join(root, "web", "static", "simd128.js"),
 	})

@@ -14,7 +14,8 @@ globalThis.fs.writeSync = (fd, buf) => {
 const go = new Go();
 go.argv = ['test.wasm', ...q.getAll('arg')];
 go.exit = (code) => { window.exitCode = code; };
-go.importObject.simd128 = shufflenetSIMD128(go, { disabled: q.get('simd128') === 'off' });
+const kernels = q.get('simd128') === 'off' ? null : await WebAssembly.compileStreaming(fetch('/simd128.wasm'));
+go.importObject.simd128 = shufflenetSIMD128(go, kernels);
 const { instance } = await WebAssembly.instantiateStreaming(fetch('/test.wasm'), go.importObject);
 await go.run(instance);
 window.exitCode ??= 0;

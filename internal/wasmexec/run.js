@@ -1,6 +1,7 @@
 // Runs a GOOS=js GOARCH=wasm program under Node.js: Go's own
 // wasm_exec_node.js, plus the simd128 imports of web/static/simd128.js,
-// which every build of the engine for the browser needs.
+// which every build of the engine for the browser needs, with the kernel
+// module at $SHUFFLENET_SIMD128_KERNELS (none with SHUFFLENET_SIMD128=off).
 'use strict';
 const path = require('path');
 
@@ -24,7 +25,9 @@ const go = new Go();
 go.argv = process.argv.slice(2);
 go.env = Object.assign({ TMPDIR: require('os').tmpdir() }, process.env);
 go.exit = process.exit;
-go.importObject.simd128 = shufflenetSIMD128(go, { disabled: process.env.SHUFFLENET_SIMD128 === 'off' });
+const kernels = process.env.SHUFFLENET_SIMD128 === 'off' ? null
+  : new WebAssembly.Module(fs.readFileSync(process.env.SHUFFLENET_SIMD128_KERNELS));
+go.importObject.simd128 = shufflenetSIMD128(go, kernels);
 WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject).then((result) => {
   process.on('exit', (code) => { // Node.js exits if no event handler is pending
     if (code === 0 && !go.exited) {

@@ -3,7 +3,7 @@
 // hands over to the page's controller, which is Go (wasm/page.go) running
 // from the same module. What it offers the controller is what needs browser
 // APIs: downloads, canvas pixels, the camera, the workers.
-import { Pool, compileEngine, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
+import { Pool, compileEngine, compileKernels, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
 
 const WORKER = '/worker.js';
 const $ = (id) => document.getElementById(id);
@@ -69,10 +69,11 @@ async function start() {
   const total = engine.bytes + model.bytes;
   const got = { engine: 0, weights: 0 };
   const report = (part) => (loaded) => { got[part] = loaded; progress(got.engine + got.weights, total); };
-  let module, weights;
+  let module, kernels, weights;
   try {
-    [module, weights] = await Promise.all([
+    [module, kernels, weights] = await Promise.all([
       compileEngine(engine.url, engine.bytes, report('engine')),
+      compileKernels('/gen/simd128.wasm'),
       fetchBytes(model.url, model.bytes, report('weights')),
     ]);
   } catch (e) {
@@ -82,11 +83,11 @@ async function start() {
   // Two workers keep live video going while one is busy (?workers=N overrides, for measuring).
   const workers = Number(new URLSearchParams(location.search).get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
   shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
-  await shim.pool.init(module, [new URL(engine.wasm_exec, location.href).href, new URL('/simd128.js', location.href).href]);
+  await shim.pool.init(module, kernels, [new URL(engine.wasm_exec, location.href).href, new URL('/simd128.js', location.href).href]);
 
   globalThis.shufflenetPage = { shim, models, initial: { name: model.name, bytes: weights } };
   const go = new Go();
-  go.importObject.simd128 = shufflenetSIMD128(go);
+  go.importObject.simd128 = shufflenetSIMD128(go, null); // the controller runs no network
   const instance = await WebAssembly.instantiate(module, go.importObject);
   go.run(instance);
 }

@@ -38,6 +38,18 @@ export async function compileEngine(url, total, onProgress) {
   return WebAssembly.compileStreaming(new Response(counted, { headers: { 'Content-Type': 'application/wasm' } }));
 }
 
+// compileKernels compiles the engine's SIMD128 kernels (see simd128.js),
+// or answers null where this browser cannot run them: the engine then
+// runs its plain Go kernels.
+export async function compileKernels(url) {
+  try {
+    return await WebAssembly.compileStreaming(fetch(url));
+  } catch (e) {
+    console.warn(`SIMD128 kernels unavailable, using plain Go kernels: ${e.message}`);
+    return null;
+  }
+}
+
 // sha256 is the hex digest of bytes, or null where the browser has no
 // WebCrypto (an insecure context), in which case nothing is checked.
 async function sha256(bytes) {
@@ -76,9 +88,10 @@ export class Pool {
   }
 
   // init starts the engine in every worker: module is the compiled engine,
-  // scripts the URLs of wasm_exec.js and simd128.js.
-  init(module, scripts) {
-    return Promise.all(this.workers.map((w) => this.call(w, { type: 'init', module, scripts })));
+  // kernels its compiled SIMD128 kernels (or null), scripts the URLs of
+  // wasm_exec.js and simd128.js.
+  init(module, kernels, scripts) {
+    return Promise.all(this.workers.map((w) => this.call(w, { type: 'init', module, kernels, scripts })));
   }
 
   // load sends a weights file to every worker after checking its digest.

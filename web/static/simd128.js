@@ -5,32 +5,30 @@
 // before instantiating the engine:
 //
 //   const go = new Go();
-//   go.importObject.simd128 = shufflenetSIMD128(go);
+//   go.importObject.simd128 = shufflenetSIMD128(go, kernels);
 //
-// Go's wasm backend emits no vector instructions, so the engine generates
-// a small module of SIMD128 kernels at start and hands its bytes to
-// simd128.instantiate, which compiles it with Go's own memory as its
-// memory: the kernels then work on Go's buffers in place. Every other
-// import of the simd128 module is a kernel, called once per layer through
-// the trampoline below. If the kernels cannot be compiled (a browser
-// without SIMD128), instantiate says so and the engine runs its plain Go
-// kernels, with the same results.
+// kernels is the compiled kernel module (/gen/simd128.wasm, which Go code
+// writes: internal/simd128; see compileKernels in engine.js), or
+// null where it could not be compiled (a browser without SIMD128). Go's wasm backend emits no vector
+// instructions, so the engine's layers call these kernels instead, once per
+// layer, through the trampolines below. The engine asks for them with
+// simd128.instantiate, which instantiates the kernels with Go's own memory
+// as their memory: they then work on Go's buffers in place. Without them
+// the engine runs its plain Go kernels, with the same results.
 //
 // The kernels share Go's memory, and a memory that grows detaches every
 // view of it: so nothing here keeps a view across calls.
 'use strict';
 
-globalThis.shufflenetSIMD128 = (go, { disabled = false } = {}) => {
-  let kernels = null;
+globalThis.shufflenetSIMD128 = (go, kernels) => {
+  let exports = null;
   const linker = {
-    // instantiate(bytes, length): compile the kernels at this address of
-    // Go's memory; 1 if they run here, 0 if not.
-    instantiate(bytes, length) {
-      if (disabled) return 0;
-      const memory = go._inst.exports.mem; // wasm_exec.js keeps the running instance there
+    // instantiate() -> 1 if the kernels run here, 0 if not.
+    instantiate() {
+      if (!kernels) return 0;
       try {
-        const module = new WebAssembly.Module(new Uint8Array(memory.buffer, bytes, length));
-        kernels = new WebAssembly.Instance(module, { go: { mem: memory } }).exports;
+        const memory = go._inst.exports.mem; // wasm_exec.js keeps the running instance there
+        exports = new WebAssembly.Instance(kernels, { go: { mem: memory } }).exports;
         return 1;
       } catch (e) {
         console.warn(`SIMD128 kernels unavailable, using plain Go kernels: ${e.message}`);
@@ -40,6 +38,6 @@ globalThis.shufflenetSIMD128 = (go, { disabled = false } = {}) => {
   };
   // Any other name is a kernel; Go calls one only after instantiate said 1.
   return new Proxy(linker, {
-    get: (target, name) => target[name] ?? ((...args) => kernels[name](...args)),
+    get: (target, name) => target[name] ?? ((...args) => exports[name](...args)),
   });
 };

@@ -58,34 +58,43 @@ const shim = {
 };
 
 async function start() {
+  // The workers start, and the engine and its kernels (preloaded by
+  // index.html) compile, while the model list comes; then the weights
+  // download, on one progress bar with the engine.
+  // Two workers keep live video going while one is busy (?workers=N overrides, for measuring).
+  const workers = Number(new URLSearchParams(location.search).get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
+  shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
+  const total = { engine: 0, weights: 0 };
+  const got = { engine: 0, weights: 0 };
+  const report = (part) => (loaded) => {
+    got[part] = loaded;
+    if (total.engine) progress(got.engine + got.weights, total.engine + total.weights);
+  };
+  const compiling = Promise.all([compileEngine('/gen/shufflenet.wasm', 0, report('engine')), compileKernels('/gen/simd128.wasm')]);
+  compiling.catch(() => {}); // reported below, once the model list says what to expect
+
   const resp = await fetch('/api/models');
   if (!resp.ok) throw new Error(`the server's model list answered HTTP ${resp.status}`);
   const { engine, models } = await resp.json();
   if (!engine) throw new Error('the server has no engine built in (run make wasm)');
   const model = models.find((m) => m.default);
   if (!model) throw new Error('the server has no weights (run make weights)');
-
-  // The engine and the weights download together, on one progress bar.
-  const total = engine.bytes + model.bytes;
-  const got = { engine: 0, weights: 0 };
-  const report = (part) => (loaded) => { got[part] = loaded; progress(got.engine + got.weights, total); };
+  total.engine = engine.bytes;
+  total.weights = model.bytes;
   let module, kernels, weights;
   try {
-    [module, kernels, weights] = await Promise.all([
-      compileEngine(engine.url, engine.bytes, report('engine')),
-      compileKernels('/gen/simd128.wasm'),
-      fetchBytes(model.url, model.bytes, report('weights')),
-    ]);
+    [[module, kernels], weights] = await Promise.all([compiling, fetchBytes(model.url, model.bytes, report('weights'))]);
   } catch (e) {
     throw new Error(`the download failed: ${e.message}`);
   }
 
-  // Two workers keep live video going while one is busy (?workers=N overrides, for measuring).
-  const workers = Number(new URLSearchParams(location.search).get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
-  shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
-  await shim.pool.init(module, kernels, [new URL(engine.wasm_exec, location.href).href, new URL('/simd128.js', location.href).href]);
+  // The workers load the first model while the page's controller starts.
+  const loading = Promise.all([
+    shim.pool.init(module, kernels, [new URL(engine.wasm_exec, location.href).href, new URL('/simd128.js', location.href).href]),
+    shim.pool.load(model.name, weights, model.sha256),
+  ]).then(([, info]) => info);
 
-  globalThis.shufflenetPage = { shim, models, initial: { name: model.name, bytes: weights } };
+  globalThis.shufflenetPage = { shim, models, initial: { name: model.name, loading } };
   const go = new Go();
   go.importObject.simd128 = shufflenetSIMD128(go, null); // the controller runs no network
   const instance = await WebAssembly.instantiate(module, go.importObject);

@@ -3,7 +3,7 @@
 // hands over to the page's controller, which is Go (wasm/page.go) running
 // from the same module. What it offers the controller is what needs browser
 // APIs: downloads, canvas pixels, the camera, the workers.
-import { Pool, compileEngine, compileKernels, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
+import { Pool, checkDigest, compileEngine, compileKernels, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
 
 const WORKER = '/worker.js';
 const $ = (id) => document.getElementById(id);
@@ -88,10 +88,12 @@ async function start() {
     throw new Error(`the download failed: ${e.message}`);
   }
 
-  // The workers load the first model while the page's controller starts.
+  // The workers load the first model while the page's controller starts:
+  // their messages go out before it holds the main thread.
+  await checkDigest(weights, model.sha256);
   const loading = Promise.all([
     shim.pool.init(module, kernels, [new URL(engine.wasm_exec, location.href).href, new URL('/simd128.js', location.href).href]),
-    shim.pool.load(model.name, weights, model.sha256),
+    shim.pool.load(model.name, weights),
   ]).then(([, info]) => info);
 
   globalThis.shufflenetPage = { shim, models, initial: { name: model.name, loading } };

@@ -58,6 +58,15 @@ async function sha256(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// checkDigest throws if bytes (a weights file) do not have the expected
+// sha256 (hex); where the browser has no WebCrypto it checks nothing.
+export async function checkDigest(bytes, expectedSha256) {
+  const got = await sha256(bytes);
+  if (got && got !== expectedSha256) {
+    throw new Error(`the weights file failed its checksum (sha256 ${got.slice(0, 12)}…, expected ${expectedSha256.slice(0, 12)}…)`);
+  }
+}
+
 // Pool is a set of inference workers sharing one compiled module.
 export class Pool {
   constructor(workerURL, size) {
@@ -99,11 +108,9 @@ export class Pool {
   // answers the model's description as soon as the first worker has it:
   // the others load it after that one, rather than slow it down on a
   // machine with few cores, so that a first picture is classified sooner.
+  // Without expectedSha256, the first worker gets the file at once.
   async load(name, bytes, expectedSha256) {
-    const got = expectedSha256 ? await sha256(bytes) : null;
-    if (got && got !== expectedSha256) {
-      throw new Error(`the weights file failed its checksum (sha256 ${got.slice(0, 12)}…, expected ${expectedSha256.slice(0, 12)}…)`);
-    }
+    if (expectedSha256) await checkDigest(bytes, expectedSha256);
     const send = async (w) => {
       const info = await this.call(w, { type: 'load', name, bytes: bytes.slice().buffer });
       w.models.add(name);

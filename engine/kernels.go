@@ -5,8 +5,10 @@ package engine
 // when the build and the CPU have one: with GOEXPERIMENT=simd on amd64,
 // the AVX-512 kernels (*_avx512_amd64.go) or, without AVX-512, the AVX2
 // ones (*_avx2_amd64.go), driven by the runners of *_simd_amd64.go (see
-// simdKernels). Tests compare each fast kernel with the portable one on
-// the same layer.
+// simdKernels); in the browser (js/wasm), the WebAssembly SIMD128
+// kernels of internal/simd128, driven by the runners of *_simd128_wasm.go
+// (see simd128_wasm.go), where the host links them in. Tests compare each
+// fast kernel with the portable one on the same layer.
 
 // pointwiseKernel runs a pointwise conv; see pointwise.run.
 type pointwiseKernel interface {

@@ -5,7 +5,7 @@ package engine
 import "unsafe"
 
 // The SIMD128 kernels, as Go calls them: each is an export of the module
-// simd128Module generates, reached through a trampoline of the host
+// internal/simd128 writes, reached through a trampoline of the host
 // (web/static/simd128.js). Addresses are byte addresses in Go's memory;
 // every other parameter is a count.
 

@@ -23,11 +23,13 @@ import (
 // sign of a zero result, so the outputs are equal (==) to the portable
 // kernel's, and bit for bit the same except, rarely, -0 for +0.
 
-// convVariant is a version of the conv kernel: for a stride and any output
-// size, or for one output size, known when the kernel is written, so that
-// every tap of a row is a constant offset from one pointer and the row's
-// vectors are unrolled (V8 otherwise spends more instructions moving
-// pointers than computing). The sizes are ShuffleNet's at 224x224.
+// ConvVariant is a version of the conv kernel: for a stride and any output
+// size (OutSize 0), or for one output size known when the kernel is
+// written, so that every tap of a row is a constant offset from one
+// pointer and the row's vectors are unrolled and interleaved. The sizes
+// are ShuffleNet's at 224x224; in Chromium they run the stem at 16.5
+// GMAC/s instead of 13.6, and the depthwise convs 10-20% faster (the same
+// at 7x7).
 type ConvVariant struct{ Stride, OutSize int }
 
 // convInterleave is how many vectors of a row the fixed-size variants
@@ -35,6 +37,7 @@ type ConvVariant struct{ Stride, OutSize int }
 // GMAC/s with 4 (the sums are chains of 9 dependent adds).
 const convInterleave = 4
 
+// ConvVariants are the variants the module has; engine picks one by index.
 var ConvVariants = []ConvVariant{{1, 0}, {2, 0}, {1, 7}, {1, 14}, {1, 28}, {2, 7}, {2, 14}, {2, 28}, {2, 112}}
 
 // writePad1 writes pad1(dst, src, channels, size): each size x size plane

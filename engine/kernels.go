@@ -5,8 +5,10 @@ package engine
 // when the build and the CPU have one: with GOEXPERIMENT=simd on amd64,
 // the AVX-512 kernels (*_avx512_amd64.go) or, without AVX-512, the AVX2
 // ones (*_avx2_amd64.go), driven by the runners of *_simd_amd64.go (see
-// simdKernels). Tests compare each fast kernel with the portable one on
-// the same layer.
+// simdKernels); in the browser (js/wasm), the WebAssembly SIMD128
+// kernels of internal/simd128, driven by the runners of *_simd128_wasm.go
+// (see simd128_wasm.go), where the host links them in. Tests compare each
+// fast kernel with the portable one on the same layer.
 
 // pointwiseKernel runs a pointwise conv; see pointwise.run.
 type pointwiseKernel interface {
@@ -28,18 +30,34 @@ type conv3x3Kernel interface {
 	run(c *conv3x3, dst []float32, src paddedMaps, s *convScratch)
 }
 
-// usesPhases reports whether some 3x3 conv's kernel needs the phase
-// scratch buffer (the SIMD kernels split a stride-2 input into phases).
-func (n *Network) usesPhases() bool {
-	if n.stem.simd != nil {
-		return true
-	}
+// phaseUser is a 3x3 conv kernel that says how many floats of the phase
+// scratch buffer (convScratch.phases) it uses for c: the SIMD128 kernels
+// copy their input there, padded.
+type phaseUser interface {
+	phaseLen(c *conv3x3) int
+}
+
+// phaseLen is the size of the phase scratch buffer the 3x3 convs' kernels
+// need: what each phaseUser says, and a stride-2 input's size for the
+// other SIMD kernels, which split such an input into its four phases.
+func (n *Network) phaseLen() int {
+	need := 0
+	convs := []*conv3x3{&n.stem}
 	for _, stage := range n.stages {
-		for _, u := range stage {
-			if u.spatial.simd != nil && u.spatial.stride == 2 {
-				return true
+		for i := range stage {
+			convs = append(convs, &stage[i].spatial)
+		}
+	}
+	for _, c := range convs {
+		switch k := c.simd.(type) {
+		case nil:
+		case phaseUser:
+			need = max(need, k.phaseLen(c))
+		default:
+			if c.stride == 2 {
+				need = max(need, c.in*c.inSize*c.inSize)
 			}
 		}
 	}
-	return false
+	return need
 }

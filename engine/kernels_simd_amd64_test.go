@@ -32,21 +32,6 @@ func eachKernelSet(t *testing.T, f func(t *testing.T, ks *simdKernels)) {
 	}
 }
 
-// nanRoom returns n random floats in a buffer whose room (before and
-// after) holds NaN, as newPaddedMaps lays it out.
-func nanRoom(rng *rand.Rand, n, room int) paddedMaps {
-	m := newPaddedMaps(n, room)
-	for i := range m.mem {
-		m.mem[i] = float32(math.NaN())
-	}
-	copy(m.maps, randomSlice(rng, n, -1, 1))
-	return m
-}
-
-// withRoom returns the maps of m with their room after them in capacity,
-// as newMaps lays them out.
-func withRoom(m paddedMaps) []float32 { return m.mem[m.pad:len(m.mem):len(m.mem)] }
-
 // compareMaps fails if got and want differ by more than float32 rounding
 // of sums of `terms` products in another order (and with fused
 // multiply-adds), or if got's room was written.
@@ -71,36 +56,10 @@ func TestPointwiseSIMDMatchesPortable(t *testing.T) {
 }
 
 func testPointwiseKernels(t *testing.T, ks *simdKernels) {
-	for _, c := range []struct {
-		in, out, groups, hw int
-		ep                  epilogue
-		shuffled            bool
-	}{
-		{in: 24, out: 60, groups: 1, hw: 3136, ep: relu},                 // Megvii's dense first compress
-		{in: 240, out: 60, groups: 3, hw: 784, ep: relu, shuffled: true}, // compress, 20 rows per group
-		{in: 60, out: 240, groups: 3, hw: 784, ep: addReLU},              // expand with residual
-		{in: 30, out: 108, groups: 3, hw: 196, ep: relu},                 // 36 rows per group
-		{in: 480, out: 120, groups: 3, hw: 49, ep: relu, shuffled: true}, // 7x7: 3 vectors and a lane
-		{in: 120, out: 480, groups: 3, hw: 49, ep: addReLU},
-		{in: 10, out: 10, groups: 1, hw: 1, ep: linear},    // one pixel, one partial block
-		{in: 5, out: 7, groups: 1, hw: 17, ep: relu},       // odd everything
-		{in: 26, out: 16, groups: 2, hw: 33, ep: addReLU},  // 8 rows per group: 3+3+2
-		{in: 16, out: 40, groups: 8, hw: 15, ep: linear},   // 5 rows per group
-		{in: 12, out: 30, groups: 3, hw: 3136, ep: relu},   // 10 rows per group, Megvii 0.5x
-		{in: 72, out: 72, groups: 8, hw: 100, ep: addReLU}, // 9 in and out per group
-	} {
-		name := fmt.Sprintf("%dto%d_g%d_hw%d_ep%d", c.in, c.out, c.groups, c.hw, c.ep)
-		if c.shuffled {
-			name += "_shuffled"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, c := range pointwiseCases {
+		t.Run(c.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.hw)))
-			p := pointwise{in: c.in, out: c.out, groups: c.groups, hw: c.hw, ep: c.ep,
-				weight: randomSlice(rng, c.out*c.in/c.groups, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
-			if c.shuffled {
-				a := Architecture{Groups: c.groups, Shuffle: ShuffleStandard}
-				p.planes = compressPlanes(a, c.out)
-			}
+			p := c.layer(rng)
 			room := 64
 			src := nanRoom(rng, c.in*c.hw, room)
 			residual := nanRoom(rng, c.out*c.hw, room)
@@ -119,36 +78,11 @@ func TestConv3x3SIMDMatchesPortable(t *testing.T) {
 }
 
 func testConv3x3Kernels(t *testing.T, ks *simdKernels) {
-	for _, c := range []struct {
-		in, out, groups, stride, inSize int
-		ep                              epilogue
-	}{
-		{in: 3, out: 24, groups: 1, stride: 2, inSize: 224, ep: relu}, // the stem
-		{in: 3, out: 12, groups: 1, stride: 2, inSize: 64, ep: linear},
-		{in: 60, out: 60, groups: 3, stride: 2, inSize: 56}, // the seed's grouped convs
-		{in: 60, out: 60, groups: 3, stride: 1, inSize: 28},
-		{in: 120, out: 120, groups: 3, stride: 1, inSize: 14},
-		{in: 240, out: 240, groups: 3, stride: 1, inSize: 7},
-		{in: 240, out: 240, groups: 3, stride: 2, inSize: 14},
-		{in: 8, out: 10, groups: 2, stride: 1, inSize: 5, ep: relu}, // odd width, 5 rows a group
-		{in: 7, out: 4, groups: 1, stride: 1, inSize: 2},            // 2x2: every pixel is a corner
-		{in: 6, out: 6, groups: 3, stride: 2, inSize: 2},            // 1x1 output
-		{in: 4, out: 8, groups: 1, stride: 1, inSize: 17},           // 289 pixels
-		{in: 60, out: 60, groups: 60, stride: 1, inSize: 28},        // depthwise
-		{in: 60, out: 60, groups: 60, stride: 2, inSize: 56},
-		{in: 120, out: 120, groups: 120, stride: 1, inSize: 14},
-		{in: 240, out: 240, groups: 240, stride: 1, inSize: 7},
-		{in: 240, out: 240, groups: 240, stride: 2, inSize: 14},
-		{in: 5, out: 5, groups: 5, stride: 1, inSize: 9, ep: relu}, // odd width, ReLU
-		{in: 5, out: 5, groups: 5, stride: 2, inSize: 6, ep: relu},
-		{in: 3, out: 3, groups: 3, stride: 1, inSize: 2},
-	} {
-		outSize := c.inSize / c.stride
-		name := fmt.Sprintf("%dto%d_g%d_s%d_%dx%d_ep%d", c.in, c.out, c.groups, c.stride, c.inSize, c.inSize, c.ep)
-		t.Run(name, func(t *testing.T) {
+	for _, c := range conv3x3Cases {
+		outSize := c.outSize()
+		t.Run(c.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.inSize)))
-			conv := conv3x3{in: c.in, out: c.out, groups: c.groups, stride: c.stride, inSize: c.inSize, outSize: outSize,
-				weight: randomSlice(rng, c.out*c.in/c.groups*9, -1, 1), bias: randomSlice(rng, c.out, -1, 1), ep: c.ep}
+			conv := c.layer(rng)
 			room := max(c.inSize, outSize) + 1 + 4*vectorLanes
 			src := nanRoom(rng, c.in*c.inSize*c.inSize, room)
 			want := make([]float32, c.out*outSize*outSize)
@@ -193,24 +127,8 @@ func testPoolKernels(t *testing.T, ks *simdKernels) {
 	if ks.pool() == nil {
 		t.Skip("the portable pools run")
 	}
-	for _, c := range []struct {
-		channels, inSize int
-		average          bool
-	}{
-		{24, 112, false}, // after the stem
-		{12, 32, false},
-		{5, 2, false}, // one output
-		{3, 34, false},
-		{3, 66, false}, // a partial last vector of outputs and of inputs
-		{24, 56, true}, // the stride-2 units' shortcuts
-		{240, 28, true},
-		{480, 14, true},
-		{7, 2, true},
-		{2, 4, true},
-		{3, 36, true},
-	} {
-		name := fmt.Sprintf("%dx%dx%d_average%t", c.channels, c.inSize, c.inSize, c.average)
-		t.Run(name, func(t *testing.T) {
+	for _, c := range poolCases {
+		t.Run(c.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(c.channels), uint64(c.inSize)))
 			os := c.inSize / 2
 			room := c.inSize + 4*vectorLanes
@@ -234,7 +152,7 @@ func TestClassifierSIMDMatchesPortable(t *testing.T) {
 }
 
 func testClassifierKernels(t *testing.T, ks *simdKernels) {
-	for _, c := range []struct{ in, out int }{{960, 1000}, {480, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}} {
+	for _, c := range classifierCases {
 		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
 			cl := classifier{in: c.in, out: c.out, weight: randomSlice(rng, c.in*c.out, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
@@ -264,7 +182,7 @@ func withKernels(n *Network, ks *simdKernels) {
 		}
 	}
 	n.classifier.simd = ks.classifier(&n.classifier)
-	n.buf = newBuffers(n.arch, n.usesPhases())
+	n.buf = newBuffers(n.arch, n.phaseLen())
 }
 
 // Every kernel set, not only the one New picks here, computes Forward.

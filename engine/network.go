@@ -67,7 +67,7 @@ func New(a Architecture, p Params) (*Network, error) {
 		n.stages[s.Stage-2] = append(n.stages[s.Stage-2], newUnit(a, s, p.Units[i]))
 	}
 	n.classifier = newClassifier(a.FeatureChannels(), a.Classes, p.Classifier.Weight, p.Classifier.Bias)
-	n.buf = newBuffers(a, n.usesPhases())
+	n.buf = newBuffers(a, n.phaseLen())
 	return n, nil
 }
 
@@ -97,21 +97,17 @@ func newUnit(a Architecture, s UnitShape, p UnitParams) unit {
 	return u
 }
 
-// newBuffers sizes every buffer for a's largest layer. phases says whether
-// some 3x3 conv runs a kernel that splits a stride-2 input into phases.
-func newBuffers(a Architecture, phases bool) buffers {
+// newBuffers sizes every buffer for a's largest layer, with phases floats
+// of phase scratch for the 3x3 convs' kernels (see phaseLen).
+func newBuffers(a Architecture, phases int) buffers {
 	stem := a.StemConv()
 	maxAct := stem.Out * (stem.OutSize / 2) * (stem.OutSize / 2)
 	var maxCompressed, maxSpatial int
-	maxStride2Input := 3 * a.Input.Crop * a.Input.Crop
 	for _, u := range a.Units() {
 		in, out := u.InSize*u.InSize, u.OutSize()*u.OutSize()
 		maxAct = max(maxAct, u.In*in, u.Out*out)
 		maxCompressed = max(maxCompressed, u.Mid*in)
 		maxSpatial = max(maxSpatial, u.Mid*out)
-		if u.Stride == 2 {
-			maxStride2Input = max(maxStride2Input, u.Mid*in)
-		}
 	}
 	room := mapRoom(a)
 	b := buffers{
@@ -124,8 +120,8 @@ func newBuffers(a Architecture, phases bool) buffers {
 		pooled:     make([]float32, a.FeatureChannels()),
 		logits:     newMaps(a.Classes, room),
 	}
-	if phases {
-		b.conv.phases = newPaddedMaps(maxStride2Input, room)
+	if phases > 0 {
+		b.conv.phases = newPaddedMaps(phases, room)
 	}
 	return b
 }
@@ -137,7 +133,7 @@ func (n *Network) Architecture() Architecture { return n.arch }
 // so that several goroutines can each run one.
 func (n *Network) Clone() *Network {
 	c := *n
-	c.buf = newBuffers(n.arch, n.usesPhases())
+	c.buf = newBuffers(n.arch, n.phaseLen())
 	return &c
 }
 

@@ -102,12 +102,36 @@ func checkConv(s ConvShape, c Conv) error {
 }
 
 func checkFinite(name string, v []float32) error {
-	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("%s: value %d is %g", name, i, x)
-		}
+	if i := NonFinite(v); i >= 0 {
+		return fmt.Errorf("%s: value %d is %g", name, i, v[i])
 	}
 	return nil
+}
+
+// NonFinite returns the index of the first infinite or NaN value of v, or
+// -1 if there is none. A float32 is one when its exponent bits are all
+// ones; adding one to the exponent then carries into the top bit. Testing
+// 8 values at once that way, with one branch, made loading a model in the
+// browser faster (Go's WebAssembly pays a jump table for every branch, and
+// the first load runs before V8 optimizes anything).
+func NonFinite(v []float32) int {
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		b := v[i : i+8 : i+8]
+		var bad uint32
+		for _, x := range b {
+			bad |= math.Float32bits(x)&0x7f800000 + 0x00800000
+		}
+		if bad&0x80000000 != 0 {
+			break
+		}
+	}
+	for ; i < len(v); i++ {
+		if math.Float32bits(v[i])&0x7f800000 == 0x7f800000 {
+			return i
+		}
+	}
+	return -1
 }
 
 // Count is the number of trainable parameters (batch norm statistics

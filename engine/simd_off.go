@@ -1,9 +1,12 @@
-//go:build !(goexperiment.simd && amd64)
+//go:build !(goexperiment.simd && amd64) && !(js && wasm && !nosimd128)
 
 package engine
 
-// Without GOEXPERIMENT=simd on amd64 there are no SIMD kernels, and every
-// layer runs its portable kernel.
+// Without GOEXPERIMENT=simd on amd64, and outside the browser build (see
+// simd128_wasm.go), there are no SIMD kernels, and every layer runs its
+// portable kernel. The tag nosimd128 builds WebAssembly without the
+// SIMD128 kernels' imports, for hosts that cannot supply them (the
+// Cloudflare Worker: Workers compile no WebAssembly at run time).
 
 func newPointwiseSIMD(*pointwise) pointwiseKernel { return nil }
 

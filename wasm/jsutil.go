@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"syscall/js"
+	"unsafe"
 )
 
 // await blocks the calling goroutine (never the browser) until a promise
@@ -56,4 +57,25 @@ func bytesOf(v js.Value) []byte {
 	b := make([]byte, v.Get("length").Int())
 	js.CopyBytesToGo(b, v)
 	return b
+}
+
+// copyFloatsToGo copies a JavaScript Float32Array into dst, which has its
+// length.
+func copyFloatsToGo(dst []float32, src js.Value) {
+	js.CopyBytesToGo(floatBytes(dst), bytesView(src))
+}
+
+// copyFloatsToJS copies src into a JavaScript Float32Array of its length.
+func copyFloatsToJS(dst js.Value, src []float32) {
+	js.CopyBytesToJS(bytesView(dst), floatBytes(src))
+}
+
+// floatBytes is the memory of floats as bytes (both sides little-endian).
+func floatBytes(floats []float32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(floats))), 4*len(floats))
+}
+
+// bytesView is a Uint8Array over the memory of a typed array.
+func bytesView(array js.Value) js.Value {
+	return js.Global().Get("Uint8Array").New(array.Get("buffer"), array.Get("byteOffset"), array.Get("byteLength"))
 }

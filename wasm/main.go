@@ -2,18 +2,36 @@
 
 // Command wasm is the engine compiled to WebAssembly for the browser. The
 // one module plays two roles, so the browser downloads and compiles it once:
-// inside a Web Worker it loads weights and classifies pixels (worker.go);
-// on the page it is the controller of the demo's interface (page.go), which
+// the engine loads weights and classifies pixels or tensors (worker.go),
+// inside a Web Worker unless the host asks for it elsewhere; on the page it
+// is the controller of the demo's interface (page.go), which
 // web/static/app.js starts after loading it.
 package main
 
-import "syscall/js"
+import (
+	"os"
+	"syscall/js"
+)
 
 func main() {
-	if js.Global().Get("document").IsUndefined() {
+	if role() == "engine" {
 		serveInference()
 	} else {
 		runPage()
 	}
 	select {} // keep the functions handed to JavaScript alive
+}
+
+// role is the one the host names as the program's first argument
+// (go.argv = ['shufflenet', 'engine'] runs the engine on a page, as the
+// benchmarks do), or else the engine in a worker and the controller on a
+// page, which has a document.
+func role() string {
+	if len(os.Args) > 1 {
+		return os.Args[1]
+	}
+	if js.Global().Get("document").IsUndefined() {
+		return "engine"
+	}
+	return "page"
 }

@@ -69,7 +69,7 @@ func runPage() {
 	origin := js.Global().Get("location").Get("origin").String()
 	snippet.SetTextContent(strings.ReplaceAll(snippet.TextContent(), "https://HOST", origin))
 	initial := cfg.Get("initial")
-	go p.useModel(p.find(initial.Get("name").String()), initial.Get("bytes"))
+	go p.useModel(p.find(initial.Get("name").String()), initial.Get("loading"))
 }
 
 func (p *page) byID(id string) dom.HTMLElement { return p.doc.GetElementByID(id).(dom.HTMLElement) }
@@ -170,27 +170,33 @@ func (p *page) setReady(ready bool) {
 	}
 }
 
-// useModel loads a model into the workers (downloading its weights unless
-// bytes are given) and classifies the current picture again with it.
-func (p *page) useModel(m modelInfo, bytes js.Value) {
+// useModel loads a model into the workers and classifies the current
+// picture again with it. loading is the shim's promise of the model loaded
+// when the shim started loading it (the first model, while this controller
+// started); otherwise useModel downloads its weights and loads them.
+func (p *page) useModel(m modelInfo, loading js.Value) {
 	p.setReady(false)
 	defer p.setReady(true)
-	if !bytes.Truthy() {
-		v, err := await(p.shim.Call("fetchBytes", m.url, m.bytes))
+	if !loading.Truthy() {
+		bytes, err := await(p.shim.Call("fetchBytes", m.url, m.bytes))
 		if err != nil {
 			p.showError(fmt.Sprintf("Could not download the weights of %s: %v. Check the connection and pick the model again.", m.name, err))
 			return
 		}
-		bytes = v
+		loading = p.pool.Call("load", m.name, bytes, m.sha256)
 	}
-	info, err := await(p.pool.Call("load", m.name, bytes, m.sha256))
+	info, err := await(loading)
 	if err != nil {
 		p.showError(fmt.Sprintf("Could not load %s: %v", m.name, err))
 		return
 	}
 	p.model, p.info = m, info
 	p.clearError()
-	p.byID("status").SetTextContent(fmt.Sprintf("Ready: %s runs in your browser. Choose a picture.", m.name))
+	kernels := ""
+	if info.Get("kernels").String() == "simd128" {
+		kernels = " with SIMD"
+	}
+	p.byID("status").SetTextContent(fmt.Sprintf("Ready: %s runs in your browser%s. Choose a picture.", m.name, kernels))
 	if p.lastPixels.Truthy() && p.camera == nil {
 		p.classifyPixels(p.lastPixels)
 	}

@@ -28,14 +28,16 @@ type loadedModel struct {
 	overlay []byte    // cam rendered as an RGBA overlay of the crop
 }
 
-// serveInference exports globalThis.shufflenet = {load, classify} for
-// web/static/worker.js. Both return a plain object, with an "error" field
-// when something is wrong, because exceptions do not cross the boundary.
+// serveInference exports globalThis.shufflenet = {load, classify, run} for
+// web/static/worker.js and the benchmarks. They return a plain object, with
+// an "error" field when something is wrong, because exceptions do not
+// cross the boundary.
 func serveInference() {
 	in := &inference{models: map[string]*loadedModel{}}
 	js.Global().Set("shufflenet", js.ValueOf(map[string]any{
 		"load":     js.FuncOf(in.load),
 		"classify": js.FuncOf(in.classify),
+		"run":      js.FuncOf(in.run),
 	}))
 }
 
@@ -67,6 +69,7 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	return js.ValueOf(map[string]any{
 		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width,
 		"size": a.InputSize(), "resize": a.Input.ResizeShort, "classes": a.Classes,
+		"kernels": kernels(),
 	})
 }
 
@@ -111,6 +114,38 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 		out["heatmap"] = rgba
 	}
 	return js.ValueOf(out)
+}
+
+// run(name, input: Float32Array) -> {logits: Float32Array}: the network
+// on a tensor already in the model's input convention (3 x size x size,
+// planar), as a benchmark or another program has it.
+func (in *inference) run(_ js.Value, args []js.Value) any {
+	if len(args) < 2 {
+		return failure("run(name, input)")
+	}
+	m, ok := in.models[args[0].String()]
+	if !ok {
+		return failure(fmt.Sprintf("model %q is not loaded", args[0].String()))
+	}
+	if n := args[1].Get("length").Int(); n != len(m.input) {
+		return failure(fmt.Sprintf("got %d input values, want %d (3x%dx%d)", n, len(m.input), m.arch.InputSize(), m.arch.InputSize()))
+	}
+	copyFloatsToGo(m.input, args[1])
+	logits, err := m.net.Forward(m.input)
+	if err != nil {
+		return failure(err.Error())
+	}
+	out := js.Global().Get("Float32Array").New(len(logits))
+	copyFloatsToJS(out, logits)
+	return js.ValueOf(map[string]any{"logits": out})
+}
+
+// kernels names the kernels the engine's layers run here.
+func kernels() string {
+	if engine.SIMD128() {
+		return "simd128"
+	}
+	return "portable"
 }
 
 func failure(msg string) js.Value {

@@ -115,6 +115,10 @@ func TestPageLoadsWithoutErrors(t *testing.T) {
 	if progress[0] != progress[1] || progress[1] < 1e6 {
 		t.Errorf("progress %v of %v bytes, want all of the wasm and weights", progress[0], progress[1])
 	}
+	// The workers run the SIMD128 kernels (Chromium has SIMD128).
+	if status := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('#status').textContent`); !strings.Contains(status, "with SIMD") {
+		t.Errorf("status %q, want the SIMD kernels", status)
+	}
 	if errs := b.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
 	}

@@ -85,10 +85,11 @@ func TestWidgetFromAnotherOrigin(t *testing.T) {
 			t.Errorf("no classified event from %s reached the page (events: %v)", id, events)
 		}
 	}
-	// All widgets share one engine: the wasm was downloaded once.
-	wasm := browsertest.Eval[int](t, b, 5*time.Second, `performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm')).length`)
-	if wasm != 1 {
-		t.Errorf("the engine was downloaded %d times", wasm)
+	// All widgets share one engine: the engine and its SIMD128 kernels
+	// were downloaded once each.
+	wasm := browsertest.Eval[[]string](t, b, 5*time.Second, `performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm')).map((e) => new URL(e.name).pathname)`)
+	if len(wasm) != 2 || !strings.Contains(strings.Join(wasm, " "), "shufflenet") || !strings.Contains(strings.Join(wasm, " "), "simd128") {
+		t.Errorf("wasm downloads %v, want the engine and its kernels once each", wasm)
 	}
 	heatmap := browsertest.Eval[bool](t, b, 5*time.Second, `!document.getElementById('coffee').shadowRoot.querySelector('.overlay').hidden`)
 	if !heatmap {

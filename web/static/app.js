@@ -3,7 +3,7 @@
 // hands over to the page's controller, which is Go (wasm/page.go) running
 // from the same module. What it offers the controller is what needs browser
 // APIs: downloads, canvas pixels, the camera, the workers.
-import { Pool, compileEngine, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
+import { Pool, checkDigest, compileEngine, compileKernels, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
 
 const WORKER = '/worker.js';
 const $ = (id) => document.getElementById(id);
@@ -58,42 +58,55 @@ const shim = {
 };
 
 async function start() {
+  // The workers start, and the engine and its kernels (preloaded by
+  // index.html) compile, while the model list comes; then the weights
+  // download, on one progress bar with the engine.
+  // Two workers keep live video going while one is busy (?workers=N overrides, for measuring).
+  const workers = Number(new URLSearchParams(location.search).get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
+  shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
+  const total = { engine: 0, weights: 0 };
+  const got = { engine: 0, weights: 0 };
+  const report = (part) => (loaded) => {
+    got[part] = loaded;
+    if (total.engine) progress(got.engine + got.weights, total.engine + total.weights);
+  };
+  const compiling = Promise.all([compileEngine('/gen/shufflenet.wasm', 0, report('engine')), compileKernels('/gen/simd128.wasm')]);
+  compiling.catch(() => {}); // reported below, once the model list says what to expect
+
   const resp = await fetch('/api/models');
   if (!resp.ok) throw new Error(`the server's model list answered HTTP ${resp.status}`);
   const { engine, models } = await resp.json();
   if (!engine) throw new Error('the server has no engine built in (run make wasm)');
   const model = models.find((m) => m.default);
   if (!model) throw new Error('the server has no weights (run make weights)');
-
-  // The engine and the weights download together, on one progress bar.
-  const total = engine.bytes + model.bytes;
-  const got = { engine: 0, weights: 0 };
-  const report = (part) => (loaded) => { got[part] = loaded; progress(got.engine + got.weights, total); };
-  let module, weights;
+  total.engine = engine.bytes;
+  total.weights = model.bytes;
+  let module, kernels, weights;
   try {
-    [module, weights] = await Promise.all([
-      compileEngine(engine.url, engine.bytes, report('engine')),
-      fetchBytes(model.url, model.bytes, report('weights')),
-    ]);
+    [[module, kernels], weights] = await Promise.all([compiling, fetchBytes(model.url, model.bytes, report('weights'))]);
   } catch (e) {
     throw new Error(`the download failed: ${e.message}`);
   }
 
-  // Two workers keep live video going while one is busy (?workers=N overrides, for measuring).
-  const workers = Number(new URLSearchParams(location.search).get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
-  shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
-  await shim.pool.init(module, new URL(engine.wasm_exec, location.href).href);
+  // The workers load the first model while the page's controller starts:
+  // their messages go out before it holds the main thread.
+  await checkDigest(weights, model.sha256);
+  const loading = Promise.all([
+    shim.pool.init(module, kernels, [new URL(engine.wasm_exec, location.href).href, new URL('/simd128.js', location.href).href]),
+    shim.pool.load(model.name, weights),
+  ]).then(([, info]) => info);
 
-  globalThis.shufflenetPage = { shim, models, initial: { name: model.name, bytes: weights } };
+  globalThis.shufflenetPage = { shim, models, initial: { name: model.name, loading } };
   const go = new Go();
+  go.importObject.simd128 = shufflenetSIMD128(go, null); // the controller runs no network
   const instance = await WebAssembly.instantiate(module, go.importObject);
   go.run(instance);
 }
 
 if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
   fail('This browser cannot run WebAssembly, which the demo needs. Try a current version of Chrome, Firefox, Safari or Edge.');
-} else if (typeof Go !== 'function') {
-  fail('The engine loader (wasm_exec.js) did not load. Reload the page.');
+} else if (typeof Go !== 'function' || typeof shufflenetSIMD128 !== 'function') {
+  fail('The engine loader (wasm_exec.js and simd128.js) did not load. Reload the page.');
 } else {
   start().catch((e) => fail(`The demo could not start: ${e.message}`));
 }

@@ -15,7 +15,7 @@
 // on the page then shares one engine: one worker, each model loaded once.
 // The asset base is this script's own URL, so the widget works from any
 // origin (the server sends CORS headers; the worker starts from a blob: URL).
-import { Pool, compileEngine, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
+import { Pool, compileEngine, compileKernels, cropInto, drawRGBA, fetchBytes, pictureFromBlob } from '/engine.js';
 
 const BASE = new URL('/', import.meta.url);
 const WORKER = new URL('/worker.js', import.meta.url);
@@ -41,12 +41,15 @@ const engine = {
       const list = await resp.json();
       if (!list.engine) throw new Error('the server has no engine built in');
       const wasm = new URL(list.engine.url, BASE).href;
-      const module = await compileEngine(wasm, list.engine.bytes, (n, t) => this.progress(n, t));
+      const [module, kernels] = await Promise.all([
+        compileEngine(wasm, list.engine.bytes, (n, t) => this.progress(n, t)),
+        compileKernels(new URL('/gen/simd128.wasm', import.meta.url).href),
+      ]);
       // A worker script from another origin cannot be started directly;
       // a blob: URL of its text can.
       const source = await (await fetch(WORKER)).blob();
       const pool = new Pool(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), 1);
-      await pool.init(module, new URL(list.engine.wasm_exec, BASE).href);
+      await pool.init(module, kernels, [new URL(list.engine.wasm_exec, BASE).href, new URL('/simd128.js', import.meta.url).href]);
       return { pool, models: list.models, defaultModel: list.models.find((m) => m.default)?.name };
     })();
     return this.started;

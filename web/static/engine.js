@@ -38,6 +38,18 @@ export async function compileEngine(url, total, onProgress) {
   return WebAssembly.compileStreaming(new Response(counted, { headers: { 'Content-Type': 'application/wasm' } }));
 }
 
+// compileKernels compiles the engine's SIMD128 kernels (see simd128.js),
+// or answers null where this browser cannot run them: the engine then
+// runs its plain Go kernels.
+export async function compileKernels(url) {
+  try {
+    return await WebAssembly.compileStreaming(fetch(url));
+  } catch (e) {
+    console.warn(`SIMD128 kernels unavailable, using plain Go kernels: ${e.message}`);
+    return null;
+  }
+}
+
 // sha256 is the hex digest of bytes, or null where the browser has no
 // WebCrypto (an insecure context), in which case nothing is checked.
 async function sha256(bytes) {
@@ -46,10 +58,20 @@ async function sha256(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// checkDigest throws if bytes (a weights file) do not have the expected
+// sha256 (hex); where the browser has no WebCrypto it checks nothing.
+export async function checkDigest(bytes, expectedSha256) {
+  const got = await sha256(bytes);
+  if (got && got !== expectedSha256) {
+    throw new Error(`the weights file failed its checksum (sha256 ${got.slice(0, 12)}…, expected ${expectedSha256.slice(0, 12)}…)`);
+  }
+}
+
 // Pool is a set of inference workers sharing one compiled module.
 export class Pool {
   constructor(workerURL, size) {
-    this.workers = Array.from({ length: size }, () => ({ worker: new Worker(workerURL), busy: false }));
+    // models: the names of the models a worker has loaded.
+    this.workers = Array.from({ length: size }, () => ({ worker: new Worker(workerURL), busy: false, models: new Set() }));
     this.waiting = []; // resolvers of classify() calls waiting for a free worker
     this.nextId = 1;
     this.pending = new Map();
@@ -75,27 +97,39 @@ export class Pool {
     });
   }
 
-  init(module, wasmExec) {
-    return Promise.all(this.workers.map((w) => this.call(w, { type: 'init', module, wasmExec })));
+  // init starts the engine in every worker: module is the compiled engine,
+  // kernels its compiled SIMD128 kernels (or null), scripts the URLs of
+  // wasm_exec.js and simd128.js.
+  init(module, kernels, scripts) {
+    return Promise.all(this.workers.map((w) => this.call(w, { type: 'init', module, kernels, scripts })));
   }
 
-  // load sends a weights file to every worker after checking its digest.
+  // load sends a weights file to the workers after checking its digest, and
+  // answers the model's description as soon as the first worker has it:
+  // the others load it after that one, rather than slow it down on a
+  // machine with few cores, so that a first picture is classified sooner.
+  // Without expectedSha256, the first worker gets the file at once.
   async load(name, bytes, expectedSha256) {
-    const got = expectedSha256 ? await sha256(bytes) : null;
-    if (got && got !== expectedSha256) {
-      throw new Error(`the weights file failed its checksum (sha256 ${got.slice(0, 12)}…, expected ${expectedSha256.slice(0, 12)}…)`);
-    }
-    const infos = await Promise.all(this.workers.map((w) => this.call(w, { type: 'load', name, bytes: bytes.slice().buffer })));
-    return infos[0];
+    if (expectedSha256) await checkDigest(bytes, expectedSha256);
+    const send = async (w) => {
+      const info = await this.call(w, { type: 'load', name, bytes: bytes.slice().buffer });
+      w.models.add(name);
+      return info;
+    };
+    const [first, ...others] = this.workers;
+    const info = await send(first);
+    for (const w of others) send(w).catch((e) => console.warn(`a worker could not load ${name}: ${e.message}`));
+    return info;
   }
 
-  idle() { return this.workers.some((w) => !w.busy); }
+  // idle reports whether a worker with a model is free.
+  idle() { return this.workers.some((w) => !w.busy && w.models.size > 0); }
 
-  // classify runs on a free worker. With skipIfBusy it answers null at once
-  // when every worker is busy (live video drops frames instead of queueing);
-  // otherwise it waits for one.
+  // classify runs on a free worker that has the model. With skipIfBusy it
+  // answers null at once when there is none (live video drops frames
+  // instead of queueing); otherwise it waits for one.
   async classify(name, pixels, top, heatmap, skipIfBusy) {
-    let w = this.workers.find((x) => !x.busy);
+    let w = this.workers.find((x) => !x.busy && x.models.has(name));
     if (!w) {
       if (skipIfBusy) return null;
       w = await new Promise((resolve) => this.waiting.push(resolve));

@@ -2,9 +2,11 @@
 // the page's thread, so the page never freezes. It is started by the demo
 // page and by the embeddable widget, possibly from another origin (as a
 // blob: URL), so it names no URL of its own: the first message brings the
-// compiled module and the address of Go's wasm_exec.js.
+// compiled engine, its compiled SIMD128 kernels (or null), and the
+// addresses of the scripts that start it: Go's wasm_exec.js and
+// simd128.js, which links the kernels in.
 //
-// Messages in:  {id, type: 'init', module, wasmExec}
+// Messages in:  {id, type: 'init', module, kernels, scripts}
 //               {id, type: 'load', name, bytes}
 //               {id, type: 'classify', name, pixels, top, heatmap}
 // Messages out: {id, result} or {id, error}
@@ -12,9 +14,10 @@
 
 let engine;
 
-async function init({ module, wasmExec }) {
-  importScripts(wasmExec); // defines self.Go
+async function init({ module, kernels, scripts }) {
+  importScripts(...scripts); // defines self.Go and self.shufflenetSIMD128
   const go = new Go();
+  go.importObject.simd128 = shufflenetSIMD128(go, kernels);
   const instance = await WebAssembly.instantiate(module, go.importObject);
   go.run(instance); // runs main() until it waits; by then it has set self.shufflenet
   engine = self.shufflenet;

@@ -1,0 +1,78 @@
+//go:build js && wasm && !nosimd128
+
+package engine
+
+import (
+	"github.com/shufflenet-go/shufflenet/internal/simd128"
+)
+
+// conv3x3SIMD128 runs a conv3x3 with the SIMD128 kernels (see
+// simd128/conv3x3.go): it pads the input into the phase scratch, then runs
+// the conv kernel, or the grouped kernel (grouped_simd128_wasm.go) where it
+// applies.
+type conv3x3SIMD128 struct {
+	grouped *groupedSIMD128 // nil: the kernel below
+}
+
+// newConv3x3SIMD128 returns the kernel for c, or nil for maps too narrow
+// for a vector (fewer than 4 outputs a row, or 8 inputs at stride 2).
+func newConv3x3SIMD128(c *conv3x3) conv3x3Kernel {
+	if c.outSize < 4 || c.inSize%c.stride != 0 {
+		return nil
+	}
+	return &conv3x3SIMD128{grouped: newGroupedSIMD128(c)}
+}
+
+// paddedSize is the floats per channel of c's padded input: (S+2)^2 at
+// stride 1, and at stride 2, S+1 rows (a padding row first) of S+1 floats
+// (a padding column, the S/2 odd columns, the S/2 even ones).
+func paddedSize(c *conv3x3) int {
+	if c.stride == 1 {
+		return (c.inSize + 2) * (c.inSize + 2)
+	}
+	return (c.inSize + 1) * (c.inSize + 1)
+}
+
+// phaseLen is the padded input's size, and the grouped kernel's sums.
+func (k *conv3x3SIMD128) phaseLen(c *conv3x3) int {
+	if k.grouped != nil {
+		return c.in*paddedSize(c) + k.grouped.scratchLen(c)
+	}
+	return c.in * paddedSize(c)
+}
+
+func (k *conv3x3SIMD128) run(c *conv3x3, dst []float32, src paddedMaps, s *convScratch) {
+	padded := s.phases.maps[:c.in*paddedSize(c)]
+	_, _ = src.maps[c.in*c.inSize*c.inSize-1], dst[c.out*c.outSize*c.outSize-1] // the kernels trust these sizes
+	_ = c.weight[c.out*(c.in/c.groups)*9-1]
+	reLU := int32(0)
+	if c.ep == relu {
+		reLU = 1
+	}
+	if c.stride == 1 {
+		simd128Pad1(address(padded), address(src.maps), int32(c.in), int32(c.inSize))
+	} else {
+		simd128Pad2(address(padded), address(src.maps), int32(c.in), int32(c.inSize))
+	}
+	if k.grouped != nil {
+		k.grouped.run(c, dst, padded, s.phases.maps[len(padded):])
+		return
+	}
+	simd128Conv3x3(convVariantOf(c), address(dst), address(padded), address(c.weight), address(c.bias),
+		int32(c.out), int32(c.in/c.groups), int32(c.out/c.groups), int32(c.outSize), reLU)
+}
+
+// convVariantOf is the index of c's variant in simd128.ConvVariants: the
+// one for its stride and size, or the one for its stride and any size.
+func convVariantOf(c *conv3x3) int32 {
+	generic := int32(-1)
+	for i, v := range simd128.ConvVariants {
+		switch {
+		case v.Stride == c.stride && v.OutSize == c.outSize:
+			return int32(i)
+		case v.Stride == c.stride && v.OutSize == 0:
+			generic = int32(i)
+		}
+	}
+	return generic
+}

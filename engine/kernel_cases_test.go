@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// The shapes every fast kernel (AVX-512, AVX2, SIMD128) is compared with
+// the portable kernel on: the networks' layers and awkward ones, channel
+// counts that leave a partial block, maps whose size is not a multiple of
+// the vector, odd widths, both strides, the compress conv's plane
+// remapping. A kernel set without a kernel for a shape (the portable one
+// runs there) skips it.
+
+type pointwiseCase struct {
+	in, out, groups, hw int
+	ep                  epilogue
+	shuffled            bool
+}
+
+var pointwiseCases = []pointwiseCase{
+	{in: 24, out: 60, groups: 1, hw: 3136, ep: relu},                 // Megvii's dense first compress
+	{in: 240, out: 60, groups: 3, hw: 784, ep: relu, shuffled: true}, // compress, 20 rows per group
+	{in: 60, out: 240, groups: 3, hw: 784, ep: addReLU},              // expand with residual
+	{in: 30, out: 108, groups: 3, hw: 196, ep: relu},                 // 36 rows per group
+	{in: 480, out: 120, groups: 3, hw: 49, ep: relu, shuffled: true}, // 7x7: not whole vectors
+	{in: 120, out: 480, groups: 3, hw: 49, ep: addReLU},
+	{in: 10, out: 10, groups: 1, hw: 1, ep: linear},    // one pixel, one partial block
+	{in: 5, out: 7, groups: 1, hw: 17, ep: relu},       // odd everything
+	{in: 26, out: 16, groups: 2, hw: 33, ep: addReLU},  // 8 rows per group
+	{in: 16, out: 40, groups: 8, hw: 15, ep: linear},   // 5 rows per group
+	{in: 12, out: 30, groups: 3, hw: 3136, ep: relu},   // 10 rows per group, Megvii 0.5x
+	{in: 72, out: 72, groups: 8, hw: 100, ep: addReLU}, // 9 in and out per group
+	{in: 3, out: 6, groups: 1, hw: 4, ep: relu},        // one vector
+	{in: 1, out: 3, groups: 1, hw: 9, ep: linear},      // one input channel
+}
+
+func (c pointwiseCase) String() string {
+	name := fmt.Sprintf("%dto%d_g%d_hw%d_ep%d", c.in, c.out, c.groups, c.hw, c.ep)
+	if c.shuffled {
+		name += "_shuffled"
+	}
+	return name
+}
+
+// layer is the case's conv with random weights.
+func (c pointwiseCase) layer(rng *rand.Rand) pointwise {
+	p := pointwise{in: c.in, out: c.out, groups: c.groups, hw: c.hw, ep: c.ep,
+		weight: randomSlice(rng, c.out*c.in/c.groups, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
+	if c.shuffled {
+		p.planes = compressPlanes(Architecture{Groups: c.groups, Shuffle: ShuffleStandard}, c.out)
+	}
+	return p
+}
+
+type conv3x3Case struct {
+	in, out, groups, stride, inSize int
+	ep                              epilogue
+}
+
+var conv3x3Cases = []conv3x3Case{
+	{in: 3, out: 24, groups: 1, stride: 2, inSize: 224, ep: relu}, // the stem
+	{in: 3, out: 12, groups: 1, stride: 2, inSize: 64, ep: linear},
+	{in: 60, out: 60, groups: 3, stride: 2, inSize: 56}, // the seed's grouped convs
+	{in: 60, out: 60, groups: 3, stride: 1, inSize: 28},
+	{in: 120, out: 120, groups: 3, stride: 1, inSize: 14},
+	{in: 240, out: 240, groups: 3, stride: 1, inSize: 7},
+	{in: 240, out: 240, groups: 3, stride: 2, inSize: 14},
+	{in: 8, out: 10, groups: 2, stride: 1, inSize: 5, ep: relu}, // odd width, 5 rows a group
+	{in: 7, out: 4, groups: 1, stride: 1, inSize: 2},            // 2x2: every pixel is a corner
+	{in: 6, out: 6, groups: 3, stride: 2, inSize: 2},            // 1x1 output
+	{in: 4, out: 8, groups: 1, stride: 1, inSize: 17},           // 289 pixels
+	{in: 2, out: 2, groups: 1, stride: 1, inSize: 4},            // one vector a row
+	{in: 2, out: 6, groups: 2, stride: 2, inSize: 12},           // three columns a phase
+	{in: 60, out: 60, groups: 60, stride: 1, inSize: 28},        // depthwise
+	{in: 60, out: 60, groups: 60, stride: 2, inSize: 56},
+	{in: 120, out: 120, groups: 120, stride: 1, inSize: 14},
+	{in: 240, out: 240, groups: 240, stride: 1, inSize: 7},
+	{in: 240, out: 240, groups: 240, stride: 2, inSize: 14},
+	{in: 5, out: 5, groups: 5, stride: 1, inSize: 9, ep: relu}, // odd width, ReLU
+	{in: 5, out: 5, groups: 5, stride: 2, inSize: 6, ep: relu},
+	{in: 5, out: 5, groups: 5, stride: 2, inSize: 10, ep: relu},
+	{in: 3, out: 3, groups: 3, stride: 1, inSize: 2},
+}
+
+func (c conv3x3Case) String() string {
+	return fmt.Sprintf("%dto%d_g%d_s%d_%dx%d_ep%d", c.in, c.out, c.groups, c.stride, c.inSize, c.inSize, c.ep)
+}
+
+func (c conv3x3Case) outSize() int { return c.inSize / c.stride }
+
+// layer is the case's conv with random weights.
+func (c conv3x3Case) layer(rng *rand.Rand) conv3x3 {
+	return conv3x3{in: c.in, out: c.out, groups: c.groups, stride: c.stride, inSize: c.inSize, outSize: c.outSize(),
+		weight: randomSlice(rng, c.out*c.in/c.groups*9, -1, 1), bias: randomSlice(rng, c.out, -1, 1), ep: c.ep}
+}
+
+type poolCase struct {
+	channels, inSize int
+	average          bool
+}
+
+var poolCases = []poolCase{
+	{24, 112, false}, // after the stem
+	{12, 32, false},
+	{5, 2, false}, // one output
+	{3, 34, false},
+	{3, 66, false}, // a partial last vector of outputs and of inputs
+	{2, 8, false},  // one vector of outputs a row
+	{24, 56, true}, // the stride-2 units' shortcuts
+	{240, 28, true},
+	{480, 14, true},
+	{7, 2, true},
+	{2, 4, true},
+	{2, 8, true},
+	{3, 18, true},
+	{3, 36, true},
+}
+
+func (c poolCase) String() string {
+	return fmt.Sprintf("%dx%dx%d_average%t", c.channels, c.inSize, c.inSize, c.average)
+}
+
+var classifierCases = []struct{ in, out int }{{960, 1000}, {480, 1000}, {1536, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}, {9, 2}}

@@ -1,0 +1,227 @@
+//go:build js && wasm && !nosimd128
+
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+// The SIMD128 kernels must compute exactly what the portable kernels
+// compute, on every shape the networks have and on awkward ones. These
+// tests run under Node.js with the kernels linked in:
+//
+//	PATH=$PWD/internal/wasmexec:$PATH GOOS=js GOARCH=wasm go test ./engine
+//
+// (make test does). With SHUFFLENET_SIMD128=off they skip, and the rest of
+// the package's tests run the portable kernels alone.
+
+func needSIMD128(t testing.TB) {
+	if os.Getenv("SHUFFLENET_SIMD128") == "off" {
+		t.Skip("SHUFFLENET_SIMD128=off: the portable kernels run")
+	}
+	if !simd128Ready() {
+		t.Fatal("the SIMD128 kernels did not start (see the host's warning above)")
+	}
+}
+
+// sameMaps fails unless got's maps equal want value for value, and the
+// room around them (NaN, see nanRoom) is untouched.
+func sameMaps(t *testing.T, got paddedMaps, want []float32) {
+	t.Helper()
+	for i, w := range want {
+		if g := got.maps[i]; g != w {
+			t.Fatalf("value %d: got %g, want %g (differ by %g)", i, g, w, g-w)
+		}
+	}
+	for i, v := range got.mem {
+		if (i < got.pad || i >= got.pad+len(got.maps)) && !math.IsNaN(float64(v)) {
+			t.Fatalf("room at %d written: %g", i-got.pad, v)
+		}
+	}
+}
+
+func TestPointwiseSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range pointwiseCases {
+		t.Run(c.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.hw)))
+			p := c.layer(rng)
+			k := newPointwiseSIMD128(&p)
+			if k == nil {
+				t.Skip("no SIMD128 kernel for this shape: the portable one runs")
+			}
+			room := 64
+			src := nanRoom(rng, c.in*c.hw, room)
+			residual := nanRoom(rng, c.out*c.hw, room)
+			want := make([]float32, c.out*c.hw)
+			p.runPortable(want, src.maps, residual.maps)
+
+			got := nanRoom(rng, c.out*c.hw, room)
+			k.run(&p, got.maps, src.maps, residual.maps)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
+func TestConv3x3SIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range conv3x3Cases {
+		outSize := c.outSize()
+		t.Run(c.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.inSize)))
+			conv := c.layer(rng)
+			room := 64
+			src := nanRoom(rng, c.in*c.inSize*c.inSize, room)
+			want := make([]float32, c.out*outSize*outSize)
+			conv.runPortable(want, src.maps, make([]float32, c.inSize))
+
+			conv.simd = newConv3x3SIMD128(&conv)
+			if conv.simd == nil {
+				t.Skip("no SIMD128 kernel for this shape: the portable one runs")
+			}
+			scratch := convScratch{phases: nanRoom(rng, conv.simd.(phaseUser).phaseLen(&conv), room)}
+			got := nanRoom(rng, c.out*outSize*outSize, room)
+			conv.run(got.maps, src, &scratch)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
+func TestPoolSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range poolCases {
+		t.Run(c.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.channels), uint64(c.inSize)))
+			os := c.inSize / 2
+			src := nanRoom(rng, c.channels*c.inSize*c.inSize, 64)
+			for i := range src.maps { // the max pool's inputs repeat, and include zeros of both signs
+				switch i % 7 {
+				case 3:
+					src.maps[i] = src.maps[i-1]
+				case 5:
+					src.maps[i] = float32(math.Copysign(0, float64(src.maps[i])))
+				}
+			}
+			p := pool3x3s2{channels: c.channels, inSize: c.inSize, average: c.average}
+			want := make([]float32, c.channels*os*os)
+			p.run(want, src.maps)
+			if p.simd = newPoolSIMD128(&p); p.simd == nil {
+				t.Skip("no SIMD128 kernel for this shape: the portable one runs")
+			}
+			got := nanRoom(rng, c.channels*os*os, 64)
+			p.run(got.maps, src.maps)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
+func TestClassifierSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range classifierCases {
+		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
+			cl := classifier{in: c.in, out: c.out, weight: randomSlice(rng, c.in*c.out, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
+			src := randomSlice(rng, c.in, -1, 1)
+			want := make([]float32, c.out)
+			cl.run(want, src)
+			cl.simd = newClassifierSIMD128(&cl)
+			got := nanRoom(rng, c.out, 64)
+			cl.run(got.maps, src)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
+// portable makes every layer of n run its portable kernel.
+func portable(n *Network) {
+	n.stem.simd = nil
+	n.stemPool.simd = nil
+	for _, stage := range n.stages {
+		for i := range stage {
+			u := &stage[i]
+			u.compress.simd, u.spatial.simd, u.expand.simd, u.shortcut.simd = nil, nil, nil, nil
+		}
+	}
+	n.classifier.simd = nil
+}
+
+// Whole networks give the same logits with the SIMD128 kernels as with the
+// portable ones: the bench models at full size, and every family and
+// layout at 64x64, where the smallest maps (2x2) keep the portable kernels.
+func TestForwardSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	var archs []Architecture
+	for _, m := range benchModels {
+		a, err := m.arch()
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, a)
+	}
+	for _, a := range testArchitectures(t) {
+		a.Input.Crop = 64
+		archs = append(archs, a)
+	}
+	for _, a := range archs {
+		t.Run(fmt.Sprintf("%s_%d", a.Name(), a.Input.Crop), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, uint64(a.Groups)))
+			p, err := Fold(a, randomTrained(a, rng))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, err := New(a, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slow, _ := New(a, p)
+			portable(slow)
+			input := randomInput(rng, 3*a.Input.Crop*a.Input.Crop)
+			want, _ := slow.Forward(input)
+			got, err := fast.Forward(input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("logit %d: %g with SIMD128, %g portable", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkConv3x3SIMD128 times the 3x3 kernel on each of ShuffleNet's
+// shapes alone, in GMAC/s.
+func BenchmarkConv3x3SIMD128(b *testing.B) {
+	needSIMD128(b)
+	for _, c := range []struct{ in, groups, stride, inSize int }{
+		{60, 3, 1, 28}, {120, 3, 1, 14}, {240, 3, 1, 7}, // the seed's grouped convs
+		{60, 3, 2, 56}, {120, 3, 2, 28}, {240, 3, 2, 14},
+		{60, 60, 1, 28}, {120, 120, 1, 14}, {240, 240, 1, 7}, // Megvii's depthwise convs
+		{3, 1, 2, 224}, // the stem (24 outputs)
+	} {
+		out := c.in
+		if c.in == 3 {
+			out = 24
+		}
+		b.Run(fmt.Sprintf("%dto%d_g%d_s%d_%d", c.in, out, c.groups, c.stride, c.inSize), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			outSize := c.inSize / c.stride
+			conv := conv3x3{in: c.in, out: out, groups: c.groups, stride: c.stride, inSize: c.inSize, outSize: outSize,
+				weight: randomSlice(rng, out*c.in/c.groups*9, -1, 1), bias: randomSlice(rng, out, -1, 1)}
+			conv.simd = newConv3x3SIMD128(&conv)
+			src := nanRoom(rng, c.in*c.inSize*c.inSize, 64)
+			scratch := convScratch{phases: newPaddedMaps(conv.simd.(phaseUser).phaseLen(&conv), 64)}
+			dst := make([]float32, out*outSize*outSize)
+			for b.Loop() {
+				conv.run(dst, src, &scratch)
+			}
+			macs := float64(out*c.in/c.groups*9*outSize*outSize) * float64(b.N)
+			b.ReportMetric(macs/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}

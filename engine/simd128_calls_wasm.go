@@ -1,0 +1,54 @@
+//go:build js && wasm && !nosimd128
+
+package engine
+
+import "unsafe"
+
+// The SIMD128 kernels, as Go calls them: each is an export of the module
+// internal/simd128 writes, reached through a trampoline of the host
+// (web/static/simd128.js). Addresses are byte addresses in Go's memory;
+// every other parameter is a count.
+
+// simd128Pointwise runs pointwise.runPortable's computation; see
+// writePointwise.
+//
+//go:wasmimport simd128 pointwise
+func simd128Pointwise(dst, src, residual, weights, bias, planes unsafe.Pointer, hw, inPer, outPer, groups, ep int32)
+
+// simd128Pad1 copies channels size x size planes from src into dst with a
+// border of zeros; see writePad1.
+//
+//go:wasmimport simd128 pad1
+func simd128Pad1(dst, src unsafe.Pointer, channels, size int32)
+
+// simd128Pad2 copies channels size x size planes from src into dst padded
+// and split into odd and even columns for a stride-2 conv; see writePad2.
+//
+//go:wasmimport simd128 pad2
+func simd128Pad2(dst, src unsafe.Pointer, channels, size int32)
+
+// simd128Conv3x3 runs conv3x3.runPortable's computation on the padded
+// input, with a variant of the kernel (an index in convVariants); see
+// writeConv3x3.
+//
+//go:wasmimport simd128 conv3x3
+func simd128Conv3x3(variant int32, dst, padded, weights, bias unsafe.Pointer, out, inPer, outPer, outSize, relu int32)
+
+// simd128Pool runs maxPool3x3s2's computation (or avgPool3x3s2ReLU's,
+// average != 0); see writePool.
+//
+//go:wasmimport simd128 pool
+func simd128Pool(dst, src unsafe.Pointer, channels, inSize, average int32)
+
+// simd128Classifier runs the portable classifier's computation; see
+// writeClassifier.
+//
+//go:wasmimport simd128 classifier
+func simd128Classifier(dst, src, weights, bias unsafe.Pointer, in, out int32)
+
+// simd128Grouped runs conv3x3.runPortable's computation on the padded
+// input of a grouped conv, 4 output channels per vector, with the variant
+// for its stride and size (see groupedVariantOf and writeGrouped).
+//
+//go:wasmimport simd128 grouped
+func simd128Grouped(variant int32, dst, padded, weights, bias, sums unsafe.Pointer, out, inPer, outPer int32)

@@ -1,0 +1,327 @@
+package simd128
+
+import (
+	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
+)
+
+// pointwise(dst, src, residual, weights, bias, planes, hw, inPer, outPer,
+// groups, ep) runs a grouped 1x1 conv with the portable kernel's shape: for
+// a block of PointwiseRows output channels and a tile of up to pwTile
+// pixels, each step adds two input channels to the block's rows, which
+// are accumulated in place in dst (in L1) while the inputs stream by:
+// acc += w[i]*x[i] + w[i+1]*x[i+1], then the odd channel, then the
+// epilogue (ep: Linear, ReLU, or AddReLU with residual, which has dst's
+// layout), fused into the first and last steps. So every output is the
+// same sum in the same order as engine's pointwise.rows4, and the results
+// are identical. weights are [group][block][input][row in block]; planes
+// holds the byte offset of each output channel's plane in dst.
+//
+// Keeping the sums in registers instead (a tile of 4 rows by 8 pixels,
+// looping over the inputs inside) ran slower in Chromium (Megvii 1.0x:
+// 8.8 ms against 7.6 for its pointwise layers): V8 loads every weight of
+// a step before computing, and 8 sums, 4 input vectors and 8 weights do
+// not fit in the 15 vector registers, so it spills.
+//
+// When the map's size is not a multiple of 4, its last 4 pixels are done
+// again at the end with the sums in registers (one vector per row): that
+// recomputes up to 3 outputs, with the same result, rather than store
+// past the map.
+const (
+	PointwiseRows = 4   // output channels per block
+	pwTile        = 256 // pixels per tile: 4 rows of 1 KB stay in L1
+	pwUnroll      = 4   // vectors per pass of a step's loop
+)
+
+// pwWriter writes the pointwise kernel; its fields are the kernel's
+// parameters and locals.
+type pwWriter struct {
+	f                              *wasmenc.Func
+	dst, src, res, bias, planes    wasmenc.Local
+	hw, inPer, outPer, ep          wasmenc.Local
+	hwBytes, pairs                 wasmenc.Local
+	groupSrc, groupW               wasmenc.Local // the group's first input plane and weights
+	o, w                           wasmenc.Local // the block's first output channel and its weights
+	tile, size                     wasmenc.Local // the tile's first pixel and its size, in bytes
+	x, wStep, steps                wasmenc.Local
+	px, py, end, endUnrolled       wasmenc.Local // a step's pointers
+	biasAt                         wasmenc.Local // the block's first bias
+	pr, pres                       [PointwiseRows]wasmenc.Local
+	rows, residual                 [PointwiseRows]wasmenc.Local // the block's output rows (and residuals) in the tile
+	wx, wy                         [PointwiseRows]wasmenc.Local
+	xv, yv, acc                    wasmenc.Local
+	tileAcc                        [PointwiseRows]wasmenc.Local
+	blocks, lastBlock, pixelsBytes wasmenc.Local
+}
+
+// writePointwise writes the pointwise kernel (see above).
+func writePointwise(m *wasmenc.Module) {
+	i32 := wasmenc.I32
+	f := m.Func("pointwise", []wasmenc.ValType{i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32}, nil)
+	k := &pwWriter{f: f, dst: f.Param(0), src: f.Param(1), res: f.Param(2), bias: f.Param(4), planes: f.Param(5),
+		hw: f.Param(6), inPer: f.Param(7), outPer: f.Param(8), ep: f.Param(10)}
+	weights, groups := f.Param(3), f.Param(9)
+	for _, l := range []*wasmenc.Local{&k.hwBytes, &k.pairs, &k.groupSrc, &k.groupW, &k.o, &k.w, &k.tile, &k.size,
+		&k.x, &k.wStep, &k.steps, &k.px, &k.py, &k.end, &k.endUnrolled, &k.biasAt, &k.blocks, &k.lastBlock, &k.pixelsBytes} {
+		*l = f.Local(i32)
+	}
+	for r := range PointwiseRows {
+		k.rows[r], k.residual[r], k.pr[r], k.pres[r] = f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
+		k.wx[r], k.wy[r], k.tileAcc[r] = f.Local(wasmenc.V128), f.Local(wasmenc.V128), f.Local(wasmenc.V128)
+	}
+	k.xv, k.yv, k.acc = f.Local(wasmenc.V128), f.Local(wasmenc.V128), f.Local(wasmenc.V128)
+	g := f.Local(i32)
+
+	f.Set(k.hwBytes, f.I32Shl(f.Get(k.hw), f.I32Const(2)))
+	f.Set(k.pixelsBytes, f.I32And(f.Get(k.hwBytes), f.I32Const(-16))) // whole vectors
+	f.Set(k.pairs, f.I32DivU(f.Get(k.inPer), f.I32Const(2)))
+	f.Set(k.blocks, f.I32DivU(f.Get(k.outPer), f.I32Const(PointwiseRows)))
+	f.Set(k.lastBlock, f.I32Sub(f.Get(k.outPer), f.I32Mul(f.Get(k.blocks), f.I32Const(PointwiseRows))))
+	f.Set(k.groupSrc, f.Get(k.src))
+	f.Set(k.groupW, f.Get(weights))
+	f.Set(k.o, f.I32Const(0))
+	f.Set(g, f.Get(groups))
+	f.Loop(func(nextGroup wasmenc.Label) {
+		f.Set(k.tile, f.I32Const(0))
+		f.Loop(func(nextTile wasmenc.Label) {
+			f.Set(k.size, f.I32Sub(f.Get(k.pixelsBytes), f.Get(k.tile)))
+			f.Set(k.size, f.Select(f.I32Const(4*pwTile), f.Get(k.size), f.I32GtU(f.Get(k.size), f.I32Const(4*pwTile))))
+			k.eachBlock(k.memoryBlock)
+			f.Set(k.tile, f.I32Add(f.Get(k.tile), f.I32Const(4*pwTile)))
+			f.BrIf(nextTile, f.I32LtU(f.Get(k.tile), f.Get(k.pixelsBytes)))
+		})
+		f.If(f.I32Ne(f.Get(k.pixelsBytes), f.Get(k.hwBytes)), func() { // the last 4 pixels
+			f.Set(k.tile, f.I32Sub(f.Get(k.hwBytes), f.I32Const(16)))
+			k.eachBlock(k.registerBlock)
+		})
+		// Next group: its inputs, weights (k.w is past this group's) and outputs.
+		f.Set(k.groupSrc, f.I32Add(f.Get(k.groupSrc), f.I32Mul(f.Get(k.inPer), f.Get(k.hwBytes))))
+		f.Set(k.groupW, f.Get(k.w))
+		f.Set(k.o, f.I32Add(f.Get(k.o), f.Get(k.outPer)))
+		f.Set(g, f.I32Sub(f.Get(g), f.I32Const(1)))
+		f.BrIf(nextGroup, f.I32Ne(f.Get(g), f.I32Const(0)))
+	})
+}
+
+// eachBlock runs block for every block of the group's outputs, PointwiseRows
+// rows at a time and then the rest, leaving o and w where they started.
+func (k *pwWriter) eachBlock(block func(rows int)) {
+	f := k.f
+	first := f.Local(wasmenc.I32)
+	f.Set(first, f.Get(k.o))
+	f.Set(k.w, f.Get(k.groupW))
+	end := f.Local(wasmenc.I32)
+	f.Set(end, f.I32Add(f.Get(k.o), f.I32Mul(f.Get(k.blocks), f.I32Const(PointwiseRows))))
+	f.If(f.I32Ne(f.Get(k.blocks), f.I32Const(0)), func() {
+		f.Loop(func(next wasmenc.Label) {
+			block(PointwiseRows)
+			f.Set(k.o, f.I32Add(f.Get(k.o), f.I32Const(PointwiseRows)))
+			f.BrIf(next, f.I32LtU(f.Get(k.o), f.Get(end)))
+		})
+	})
+	for rows := 1; rows < PointwiseRows; rows++ {
+		f.If(f.I32Eq(f.Get(k.lastBlock), f.I32Const(int32(rows))), func() { block(rows) })
+	}
+	f.Set(k.o, f.Get(first))
+}
+
+// rowAddresses sets rows[r] (and residual[r]) to where output channel
+// o+r's plane has the tile's first pixel.
+func (k *pwWriter) rowAddresses(rows int) {
+	f := k.f
+	for r := range rows {
+		f.Set(k.residual[r], f.I32Add(f.I32Load(f.I32Add(f.Get(k.planes), f.I32Shl(f.Get(k.o), f.I32Const(2))), uint32(4*r)), f.Get(k.tile)))
+		f.Set(k.rows[r], f.I32Add(f.Get(k.dst), f.Get(k.residual[r])))
+		f.Set(k.residual[r], f.I32Add(f.Get(k.res), f.Get(k.residual[r])))
+	}
+}
+
+// memoryBlock computes the tile of rows outputs from o, accumulating in
+// dst, and moves w past the block's weights.
+func (k *pwWriter) memoryBlock(rows int) {
+	f := k.f
+	k.rowAddresses(rows)
+	f.Set(k.biasAt, f.I32Add(f.Get(k.bias), f.I32Shl(f.Get(k.o), f.I32Const(2))))
+	f.Set(k.x, f.I32Add(f.Get(k.groupSrc), f.Get(k.tile)))
+	f.Set(k.wStep, f.Get(k.w))
+	f.Set(k.w, f.I32Add(f.Get(k.w), f.I32Mul(f.Get(k.inPer), f.I32Const(int32(4*rows)))))
+	// The steps: a first one, middle ones, a last one (a step may be both).
+	odd := f.I32And(f.Get(k.inPer), f.I32Const(1))
+	f.IfElse(odd, func() {
+		f.IfElse(f.I32Eqz(f.Get(k.pairs)), func() {
+			k.step(rows, false, true, true)
+		}, func() {
+			k.step(rows, true, true, false)
+			f.Set(k.steps, f.I32Sub(f.Get(k.pairs), f.I32Const(1)))
+			k.middleSteps(rows)
+			k.step(rows, false, false, true)
+		})
+	}, func() {
+		f.IfElse(f.I32Eq(f.Get(k.pairs), f.I32Const(1)), func() {
+			k.step(rows, true, true, true)
+		}, func() {
+			k.step(rows, true, true, false)
+			f.Set(k.steps, f.I32Sub(f.Get(k.pairs), f.I32Const(2)))
+			k.middleSteps(rows)
+			k.step(rows, true, false, true)
+		})
+	})
+}
+
+// middleSteps runs k.steps pair steps that are neither first nor last.
+func (k *pwWriter) middleSteps(rows int) {
+	f := k.f
+	f.If(f.I32Ne(f.Get(k.steps), f.I32Const(0)), func() {
+		f.Loop(func(next wasmenc.Label) {
+			k.step(rows, true, false, false)
+			f.Set(k.steps, f.I32Sub(f.Get(k.steps), f.I32Const(1)))
+			f.BrIf(next, f.I32Ne(f.Get(k.steps), f.I32Const(0)))
+		})
+	})
+}
+
+// step adds one input channel (or two, pair) to the block's rows over the
+// tile. The first step starts from the bias rather than dst; the last
+// one applies the epilogue. It moves x and wStep to the next inputs.
+//
+// The loop over the tile's vectors is unrolled pwUnroll times, with a
+// pointer per stream bumped once per pass: V8 would otherwise spend an
+// add on the address of every load and store.
+func (k *pwWriter) step(rows int, pair, first, last bool) {
+	f := k.f
+	for r := range rows {
+		f.Set(k.wx[r], f.V128Load32Splat(f.Get(k.wStep), uint32(4*r)))
+		if pair {
+			f.Set(k.wy[r], f.V128Load32Splat(f.Get(k.wStep), uint32(4*(rows+r))))
+		}
+	}
+	pass := func(ep epilogue, vectors int) {
+		for u := range vectors {
+			at := uint32(16 * u)
+			f.Set(k.xv, f.V128Load(f.Get(k.px), at))
+			if pair {
+				f.Set(k.yv, f.V128Load(f.Get(k.py), at))
+			}
+			for r := range rows {
+				var prev wasmenc.Expr
+				if first {
+					prev = f.V128Load32Splat(f.Get(k.biasAt), uint32(4*r))
+				} else {
+					prev = f.V128Load(f.Get(k.pr[r]), at)
+				}
+				var sum wasmenc.Expr
+				if pair {
+					sum = f.F32x4Add(prev, f.F32x4Add(f.F32x4Mul(f.Get(k.wx[r]), f.Get(k.xv)), f.F32x4Mul(f.Get(k.wy[r]), f.Get(k.yv))))
+				} else {
+					sum = f.F32x4Add(prev, f.F32x4Mul(f.Get(k.wx[r]), f.Get(k.xv)))
+				}
+				f.Set(k.acc, sum)
+				k.epilogue(ep, k.acc, func() wasmenc.Expr { return f.Get(k.pres[r]) }, at)
+				f.V128Store(f.Get(k.pr[r]), at, f.Get(k.acc))
+			}
+		}
+		bump := func(p wasmenc.Local) { f.Set(p, f.I32Add(f.Get(p), f.I32Const(int32(16*vectors)))) }
+		bump(k.px)
+		if pair {
+			bump(k.py)
+		}
+		for r := range rows {
+			bump(k.pr[r])
+			if ep == addReLU {
+				bump(k.pres[r])
+			}
+		}
+	}
+	loops := func(ep epilogue) {
+		f.Set(k.px, f.Get(k.x))
+		f.Set(k.py, f.I32Add(f.Get(k.x), f.Get(k.hwBytes)))
+		for r := range rows {
+			f.Set(k.pr[r], f.Get(k.rows[r]))
+			f.Set(k.pres[r], f.Get(k.residual[r]))
+		}
+		f.Set(k.end, f.I32Add(f.Get(k.x), f.Get(k.size)))
+		f.Set(k.endUnrolled, f.I32Sub(f.Get(k.end), f.I32Const(16*pwUnroll)))
+		f.If(f.I32LeS(f.Get(k.px), f.Get(k.endUnrolled)), func() {
+			f.Loop(func(next wasmenc.Label) {
+				pass(ep, pwUnroll)
+				f.BrIf(next, f.I32LeS(f.Get(k.px), f.Get(k.endUnrolled)))
+			})
+		})
+		f.If(f.I32LtU(f.Get(k.px), f.Get(k.end)), func() {
+			f.Loop(func(next wasmenc.Label) {
+				pass(ep, 1)
+				f.BrIf(next, f.I32LtU(f.Get(k.px), f.Get(k.end)))
+			})
+		})
+	}
+	if last {
+		k.byEpilogue(loops)
+	} else {
+		loops(linear)
+	}
+	inputs := int32(1)
+	if pair {
+		inputs = 2
+	}
+	f.Set(k.x, f.I32Add(f.Get(k.x), f.I32Mul(f.Get(k.hwBytes), f.I32Const(inputs))))
+	f.Set(k.wStep, f.I32Add(f.Get(k.wStep), f.I32Const(4*inputs*int32(rows))))
+}
+
+// byEpilogue writes code once per epilogue, each run when the layer has it.
+func (k *pwWriter) byEpilogue(code func(ep epilogue)) {
+	f := k.f
+	f.IfElse(f.I32Eq(f.Get(k.ep), f.I32Const(int32(addReLU))), func() { code(addReLU) }, func() {
+		f.IfElse(f.I32Eq(f.Get(k.ep), f.I32Const(int32(relu))), func() { code(relu) }, func() { code(linear) })
+	})
+}
+
+// epilogue applies ep to the sums in acc; residual pushes the address of
+// their residuals.
+func (k *pwWriter) epilogue(ep epilogue, acc wasmenc.Local, residual func() wasmenc.Expr, offset uint32) {
+	f := k.f
+	switch ep {
+	case addReLU:
+		f.Set(acc, f.F32x4Max(f.F32x4Add(f.Get(acc), f.V128Load(residual(), offset)), zero(f)))
+	case relu:
+		f.Set(acc, f.F32x4Max(f.Get(acc), zero(f)))
+	}
+}
+
+// registerBlock computes one vector of rows outputs from o at the tile,
+// the sums in registers, and moves w past the block's weights.
+func (k *pwWriter) registerBlock(rows int) {
+	f := k.f
+	for r := range rows {
+		f.Set(k.tileAcc[r], f.V128Load32Splat(f.I32Add(f.Get(k.bias), f.I32Shl(f.Get(k.o), f.I32Const(2))), uint32(4*r)))
+	}
+	f.Set(k.x, f.I32Add(f.Get(k.groupSrc), f.Get(k.tile)))
+	f.Set(k.steps, f.Get(k.pairs))
+	f.If(f.I32Ne(f.Get(k.steps), f.I32Const(0)), func() {
+		f.Loop(func(next wasmenc.Label) {
+			f.Set(k.xv, f.V128Load(f.Get(k.x), 0))
+			f.Set(k.yv, f.V128Load(f.I32Add(f.Get(k.x), f.Get(k.hwBytes)), 0))
+			for r := range rows {
+				f.Set(k.tileAcc[r], f.F32x4Add(f.Get(k.tileAcc[r]), f.F32x4Add(
+					f.F32x4Mul(f.V128Load32Splat(f.Get(k.w), uint32(4*r)), f.Get(k.xv)),
+					f.F32x4Mul(f.V128Load32Splat(f.Get(k.w), uint32(4*(rows+r))), f.Get(k.yv)))))
+			}
+			f.Set(k.x, f.I32Add(f.Get(k.x), f.I32Shl(f.Get(k.hwBytes), f.I32Const(1))))
+			f.Set(k.w, f.I32Add(f.Get(k.w), f.I32Const(int32(8*rows))))
+			f.Set(k.steps, f.I32Sub(f.Get(k.steps), f.I32Const(1)))
+			f.BrIf(next, f.I32Ne(f.Get(k.steps), f.I32Const(0)))
+		})
+	})
+	f.If(f.I32And(f.Get(k.inPer), f.I32Const(1)), func() { // an odd input channel left
+		f.Set(k.xv, f.V128Load(f.Get(k.x), 0))
+		for r := range rows {
+			f.Set(k.tileAcc[r], f.F32x4Add(f.Get(k.tileAcc[r]), f.F32x4Mul(f.V128Load32Splat(f.Get(k.w), uint32(4*r)), f.Get(k.xv))))
+		}
+		f.Set(k.w, f.I32Add(f.Get(k.w), f.I32Const(int32(4*rows))))
+	})
+	k.rowAddresses(rows)
+	for r := range rows {
+		k.byEpilogue(func(ep epilogue) {
+			k.epilogue(ep, k.tileAcc[r], func() wasmenc.Expr { return f.Get(k.residual[r]) }, 0)
+		})
+		f.V128Store(f.Get(k.rows[r]), 0, f.Get(k.tileAcc[r]))
+	}
+}

@@ -1,0 +1,92 @@
+package simd128
+
+import (
+	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
+)
+
+// The SIMD128 pool kernel computes 4 outputs of a row at once: it loads
+// 8 consecutive inputs of each input row and splits them with shuffles
+// into the columns 2x-1, 2x and 2x+1 of the 4 outputs. Max pools take
+// IEEE maxima, as Go's max does, in any order; average pools add as
+// avgPool3x3s2ReLU does, row by row from 0, each row's three columns left
+// to right, then divide by 9 and take the ReLU. At the top and left edges,
+// where the window hangs over the map, a max pool takes the first row
+// (column) twice and an average pool adds zeros, as the portable pools'
+// sums start from zero. So the results are identical.
+
+// writePool writes pool(dst, src, channels, inSize, average). It reads up
+// to one float before each row and one after it.
+func writePool(m *wasmenc.Module) {
+	i32, v128 := wasmenc.I32, wasmenc.V128
+	f := m.Func("pool", []wasmenc.ValType{i32, i32, i32, i32, i32}, nil)
+	dst, src, channels, inSize, average := f.Param(0), f.Param(1), f.Param(2), f.Param(3), f.Param(4)
+	inRowBytes, outRowBytes, y, q := f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
+	rows := [3]wasmenc.Local{f.Local(i32), f.Local(i32), f.Local(i32)}
+	acc, edge := f.Local(v128), f.Local(v128)
+	f.Set(inRowBytes, f.I32Shl(f.Get(inSize), f.I32Const(2)))
+	f.Set(outRowBytes, f.I32Shl(f.Get(inSize), f.I32Const(1)))
+	allLanes := [4]uint32{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}
+	notFirst := [4]uint32{0, 0xffffffff, 0xffffffff, 0xffffffff}
+
+	// window is the pool of one output row from input rows rows[:n].
+	window := func(avg bool, n int) {
+		eachVector(f, outRowBytes, func(at wasmenc.Local) {
+			// Lane 0 of the first vector has no column 2x-1.
+			f.Set(edge, f.Select(f.V128Const(notFirst), f.V128Const(allLanes), f.I32Eqz(f.Get(at))))
+			for r := range n {
+				// q: column 2x-1 of the first output.
+				f.Set(q, f.I32Sub(f.I32Add(f.Get(rows[r]), f.I32Shl(f.Get(at), f.I32Const(1))), f.I32Const(4)))
+				columns := func(first uint32, lanes [4]byte) wasmenc.Expr {
+					return f.Shuffle32(f.V128Load(f.Get(q), first), f.V128Load(f.Get(q), first+16), lanes)
+				}
+				left := func() wasmenc.Expr { return columns(0, [4]byte{0, 2, 4, 6}) }   // columns 2x-1
+				middle := func() wasmenc.Expr { return columns(0, [4]byte{1, 3, 5, 7}) } // columns 2x
+				right := func() wasmenc.Expr { return columns(8, [4]byte{0, 2, 4, 6}) }  // columns 2x+1
+				if avg {
+					var before wasmenc.Expr // the sum of the rows above
+					if r == 0 {
+						before = zero(f)
+					} else {
+						before = f.Get(acc)
+					}
+					f.Set(acc, f.F32x4Add(before, f.F32x4Add(f.F32x4Add(f.V128And(left(), f.Get(edge)), middle()), right())))
+					continue
+				}
+				if r == 0 {
+					f.Set(acc, f.F32x4Max(f.F32x4Max(f.V128Bitselect(left(), middle(), f.Get(edge)), middle()), right()))
+					continue
+				}
+				f.Set(acc, f.F32x4Max(f.Get(acc), f.F32x4Max(f.F32x4Max(f.V128Bitselect(left(), middle(), f.Get(edge)), middle()), right())))
+			}
+			if avg {
+				f.Set(acc, f.F32x4Max(f.F32x4Div(f.Get(acc), f.F32x4Splat(f.F32Const(9))), zero(f)))
+			}
+			f.V128Store(f.I32Add(f.Get(dst), f.Get(at)), 0, f.Get(acc))
+		})
+	}
+	// channel pools one channel: its first output row from input rows 0
+	// and 1, the others from rows 2y-1, 2y and 2y+1.
+	channel := func(avg bool) {
+		f.Set(rows[0], f.Get(src))
+		f.Set(rows[1], f.I32Add(f.Get(src), f.Get(inRowBytes)))
+		window(avg, 2)
+		f.Set(dst, f.I32Add(f.Get(dst), f.Get(outRowBytes)))
+		f.Set(y, f.I32Sub(f.I32ShrU(f.Get(inSize), f.I32Const(1)), f.I32Const(1)))
+		f.Loop(func(nextRow wasmenc.Label) {
+			f.Set(rows[0], f.Get(rows[1]))
+			f.Set(rows[1], f.I32Add(f.Get(rows[0]), f.Get(inRowBytes)))
+			f.Set(rows[2], f.I32Add(f.Get(rows[1]), f.Get(inRowBytes)))
+			window(avg, 3)
+			f.Set(rows[1], f.Get(rows[2]))
+			f.Set(dst, f.I32Add(f.Get(dst), f.Get(outRowBytes)))
+			f.Set(y, f.I32Sub(f.Get(y), f.I32Const(1)))
+			f.BrIf(nextRow, f.Get(y))
+		})
+		f.Set(src, f.I32Add(f.Get(src), f.I32Mul(f.Get(inRowBytes), f.Get(inSize))))
+	}
+	f.Loop(func(nextChannel wasmenc.Label) {
+		f.IfElse(f.Get(average), func() { channel(true) }, func() { channel(false) })
+		f.Set(channels, f.I32Sub(f.Get(channels), f.I32Const(1)))
+		f.BrIf(nextChannel, f.Get(channels))
+	})
+}

@@ -281,9 +281,13 @@ func TestWebcam(t *testing.T) {
 }
 
 // BenchmarkWebcam measures the live frames/s with one inference worker and
-// with two (the page's default): the fake camera plays at 60 frames/s, so
-// inference is the limit. Run with -benchtime 1x; each iteration watches
-// the page for four seconds after it warms up.
+// with two (the page's default), with the SIMD128 kernels and with the
+// plain Go ones. The fake camera plays at 60 frames/s and the page takes
+// at most one frame per display frame (60/s): with the SIMD128 kernels a
+// frame costs a few ms, so the camera is the limit for one worker already;
+// with the plain Go kernels inference is the limit, which shows what a
+// second worker adds. Run with -benchtime 1x; each iteration watches the
+// page for four seconds after it warms up.
 func BenchmarkWebcam(b *testing.B) {
 	url := startSite(b)
 	img, err := preprocess.Decode(shared.Read(b, "images/chelsea.png"), preprocess.DefaultMaxPixels)
@@ -292,15 +296,18 @@ func BenchmarkWebcam(b *testing.B) {
 	}
 	video := filepath.Join(b.TempDir(), "cat.y4m")
 	writeY4M(b, img, video, 60)
-	for _, workers := range []int{1, 2} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+	for _, c := range []struct {
+		kernels string
+		workers int
+	}{{"simd128", 1}, {"simd128", 2}, {"off", 1}, {"off", 2}} {
+		b.Run(fmt.Sprintf("kernels=%s/workers=%d", c.kernels, c.workers), func(b *testing.B) {
 			br := browsertest.New(b,
 				chromedp.Flag("use-fake-ui-for-media-stream", true),
 				chromedp.Flag("use-fake-device-for-media-stream", true),
 				chromedp.Flag("use-file-for-fake-video-capture", video),
 			)
 			br.Run(b, 60*time.Second,
-				chromedp.Navigate(fmt.Sprintf("%s?workers=%d", url, workers)),
+				chromedp.Navigate(fmt.Sprintf("%s?workers=%d&simd128=%s", url, c.workers, c.kernels)),
 				chromedp.WaitEnabled(chromedp.CSS("#camera")),
 				chromedp.Click(chromedp.CSS("#camera")),
 				chromedp.Poll[chromedp.Void](`document.querySelector('#fps').textContent.includes('frames/s')`, chromedp.WithPollingTimeout(30*time.Second)),

@@ -61,8 +61,10 @@ async function start() {
   // The workers start, and the engine and its kernels (preloaded by
   // index.html) compile, while the model list comes; then the weights
   // download, on one progress bar with the engine.
-  // Two workers keep live video going while one is busy (?workers=N overrides, for measuring).
-  const workers = Number(new URLSearchParams(location.search).get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
+  // Two workers keep live video going while one is busy. For measuring,
+  // ?workers=N sets the pool's size and ?simd128=off runs the plain Go kernels.
+  const params = new URLSearchParams(location.search);
+  const workers = Number(params.get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
   shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
   const total = { engine: 0, weights: 0 };
   const got = { engine: 0, weights: 0 };
@@ -70,7 +72,10 @@ async function start() {
     got[part] = loaded;
     if (total.engine) progress(got.engine + got.weights, total.engine + total.weights);
   };
-  const compiling = Promise.all([compileEngine('/gen/shufflenet.wasm', 0, report('engine')), compileKernels('/gen/simd128.wasm')]);
+  const compiling = Promise.all([
+    compileEngine('/gen/shufflenet.wasm', 0, report('engine')),
+    params.get('simd128') === 'off' ? null : compileKernels('/gen/simd128.wasm'),
+  ]);
   compiling.catch(() => {}); // reported below, once the model list says what to expect
 
   const resp = await fetch('/api/models');

@@ -185,9 +185,9 @@ func Decode(data []byte) (*Model, error) {
 	if st.Len() != used {
 		return nil, fmt.Errorf("%w: %d tensors, the architecture needs %d", ErrFormat, st.Len(), used)
 	}
-	if err := m.Params.Check(m.Arch); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
-	}
+	// Every tensor's shape and values were checked as it was read (and
+	// engine.New checks the params again), so there is no Params.Check
+	// here: it would walk every weight a second time on the page's load.
 	return m, nil
 }
 

@@ -77,6 +77,10 @@ async function start() {
     params.get('simd128') === 'off' ? null : compileKernels('/gen/simd128.wasm'),
   ]);
   compiling.catch(() => {}); // reported below, once the model list says what to expect
+  // The workers start their engines as soon as it is compiled.
+  const scripts = [new URL('/gen/wasm_exec.js', location.href).href, new URL('/simd128.js', location.href).href];
+  const starting = compiling.then(([module, kernels]) => shim.pool.init(module, kernels, scripts));
+  starting.catch(() => {});
 
   const resp = await fetch('/api/models');
   if (!resp.ok) throw new Error(`the server's model list answered HTTP ${resp.status}`);
@@ -86,9 +90,9 @@ async function start() {
   if (!model) throw new Error('the server has no weights (run make weights)');
   total.engine = engine.bytes;
   total.weights = model.bytes;
-  let module, kernels, weights;
+  let module, weights;
   try {
-    [[module, kernels], weights] = await Promise.all([compiling, fetchBytes(model.url, model.bytes, report('weights'))]);
+    [[module], weights] = await Promise.all([compiling, fetchBytes(model.url, model.bytes, report('weights'))]);
   } catch (e) {
     throw new Error(`the download failed: ${e.message}`);
   }
@@ -96,10 +100,7 @@ async function start() {
   // The workers load the first model while the page's controller starts:
   // their messages go out before it holds the main thread.
   await checkDigest(weights, model.sha256);
-  const loading = Promise.all([
-    shim.pool.init(module, kernels, [new URL(engine.wasm_exec, location.href).href, new URL('/simd128.js', location.href).href]),
-    shim.pool.load(model.name, weights),
-  ]).then(([, info]) => info);
+  const loading = starting.then(() => shim.pool.load(model.name, weights));
 
   globalThis.shufflenetPage = { shim, models, initial: { name: model.name, loading } };
   const go = new Go();

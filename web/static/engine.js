@@ -97,17 +97,24 @@ export class Pool {
     });
   }
 
-  // init starts the engine in every worker: module is the compiled engine,
-  // kernels its compiled SIMD128 kernels (or null), scripts the URLs of
-  // wasm_exec.js and simd128.js.
+  // init starts the engine in the first worker: module is the compiled
+  // engine, kernels its compiled SIMD128 kernels (or null), scripts the
+  // URLs of wasm_exec.js and simd128.js. The other workers start after the
+  // first has loaded a model (see load), so that on a machine with few
+  // cores they do not slow down the first prediction.
   init(module, kernels, scripts) {
-    return Promise.all(this.workers.map((w) => this.call(w, { type: 'init', module, kernels, scripts })));
+    const start = (w) => this.call(w, { type: 'init', module, kernels, scripts });
+    const [first, ...others] = this.workers;
+    this.started = start(first);
+    this.startOthers = () => Promise.all(others.map(start));
+    return this.started;
   }
 
   // load sends a weights file to the workers after checking its digest, and
-  // answers the model's description as soon as the first worker has it:
-  // the others load it after that one, rather than slow it down on a
-  // machine with few cores, so that a first picture is classified sooner.
+  // answers the model's description as soon as the first worker has it.
+  // The other workers load it after that; the first time, they start only
+  // once a first picture is classified (or a second has passed), so that
+  // they do not compete with the first prediction for the cores.
   // Without expectedSha256, the first worker gets the file at once.
   async load(name, bytes, expectedSha256) {
     if (expectedSha256) await checkDigest(bytes, expectedSha256);
@@ -117,8 +124,15 @@ export class Pool {
       return info;
     };
     const [first, ...others] = this.workers;
+    await this.started;
     const info = await send(first);
-    for (const w of others) send(w).catch((e) => console.warn(`a worker could not load ${name}: ${e.message}`));
+    this.othersStarted ??= new Promise((resolve) => {
+      this.firstClassified = resolve;
+      setTimeout(resolve, 1000);
+    }).then(() => this.startOthers());
+    this.othersStarted
+      .then(() => Promise.all(others.map(send)))
+      .catch((e) => console.warn(`a worker could not load ${name}: ${e.message}`));
     return info;
   }
 
@@ -139,6 +153,7 @@ export class Pool {
       const copy = pixels.slice();
       return await this.call(w, { type: 'classify', name, pixels: copy.buffer, top, heatmap }, [copy.buffer]);
     } finally {
+      this.firstClassified?.();
       const next = this.waiting.shift();
       if (next) next(w); else w.busy = false;
     }

@@ -191,31 +191,7 @@ func TestForwardKernelSetsMatchNaiveReference(t *testing.T) {
 		for _, a := range testArchitectures(t) {
 			a.Input.Crop = 64
 			t.Run(a.Name(), func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(1, uint64(a.Groups)))
-				tr := randomTrained(a, rng)
-				p, err := Fold(a, tr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				n, err := New(a, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				withKernels(n, ks)
-				input := randomInput(rng, 3*64*64)
-				got, err := n.Forward(input)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := naiveForward(a, tr, input)
-				var worst, scale float64
-				for i := range want {
-					worst = max(worst, math.Abs(float64(got[i]-want[i])))
-					scale = max(scale, math.Abs(float64(want[i])))
-				}
-				if worst > 1e-4*max(1, scale) {
-					t.Errorf("max abs diff %.3g (logits up to %.3g)", worst, scale)
-				}
+				checkAgainstNaive(t, a, func(n *Network) { withKernels(n, ks) })
 			})
 		}
 	})

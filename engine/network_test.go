@@ -37,32 +37,41 @@ func randomInput(rng *rand.Rand, n int) []float32 {
 func TestForwardMatchesNaiveReference(t *testing.T) {
 	for _, a := range testArchitectures(t) {
 		a.Input.Crop = 64 // small maps keep the naive reference fast
-		t.Run(a.Name(), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, uint64(a.Groups)))
-			tr := randomTrained(a, rng)
-			p, err := Fold(a, tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, err := New(a, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			input := randomInput(rng, 3*64*64)
-			got, err := n.Forward(input)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := naiveForward(a, tr, input)
-			var worst, scale float64
-			for i := range want {
-				worst = max(worst, math.Abs(float64(got[i]-want[i])))
-				scale = max(scale, math.Abs(float64(want[i])))
-			}
-			if worst > 1e-4*max(1, scale) {
-				t.Errorf("max abs diff %.3g (logits up to %.3g)", worst, scale)
-			}
-		})
+		t.Run(a.Name(), func(t *testing.T) { checkAgainstNaive(t, a, nil) })
+	}
+}
+
+// checkAgainstNaive runs a network of a (random weights, a random input)
+// and compares its logits with the naive reference's. setup, if not nil,
+// changes the network first (to run other kernels, say).
+func checkAgainstNaive(t *testing.T, a Architecture, setup func(*Network)) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, uint64(a.Groups)))
+	tr := randomTrained(a, rng)
+	p, err := Fold(a, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(a, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(n)
+	}
+	input := randomInput(rng, 3*a.Input.Crop*a.Input.Crop)
+	got, err := n.Forward(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := naiveForward(a, tr, input)
+	var worst, scale float64
+	for i := range want {
+		worst = max(worst, math.Abs(float64(got[i]-want[i])))
+		scale = max(scale, math.Abs(float64(want[i])))
+	}
+	if worst > 1e-4*max(1, scale) {
+		t.Errorf("max abs diff %.3g (logits up to %.3g)", worst, scale)
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build (goexperiment.simd && amd64) || (js && wasm && !nosimd128)
+
 package engine
 
 import (

@@ -299,11 +299,14 @@ func (f *Func) F32Const(v float32) Expr {
 
 // Integer arithmetic and comparisons (i32).
 
-func (f *Func) i32Binary(op byte, a, b Expr) Expr {
-	f.use(I32, a, b)
+// binary pops two operands of type t and pushes the result of op on them.
+func (f *Func) binary(t ValType, op byte, a, b Expr) Expr {
+	f.use(t, a, b)
 	f.code = append(f.code, op)
-	return f.push(I32)
+	return f.push(t)
 }
+
+func (f *Func) i32Binary(op byte, a, b Expr) Expr { return f.binary(I32, op, a, b) }
 
 func (f *Func) I32Add(a, b Expr) Expr  { return f.i32Binary(0x6a, a, b) }
 func (f *Func) I32Sub(a, b Expr) Expr  { return f.i32Binary(0x6b, a, b) }
@@ -332,11 +335,7 @@ func (f *Func) I32Eqz(a Expr) Expr {
 
 // Scalar float arithmetic (f32).
 
-func (f *Func) f32Binary(op byte, a, b Expr) Expr {
-	f.use(F32, a, b)
-	f.code = append(f.code, op)
-	return f.push(F32)
-}
+func (f *Func) f32Binary(op byte, a, b Expr) Expr { return f.binary(F32, op, a, b) }
 
 func (f *Func) F32Add(a, b Expr) Expr { return f.f32Binary(0x92, a, b) }
 func (f *Func) F32Mul(a, b Expr) Expr { return f.f32Binary(0x94, a, b) }

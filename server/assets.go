@@ -78,18 +78,26 @@ func emptyAssets() *Assets { return &Assets{byPath: map[string]*Asset{}} }
 // PrepareWeights prepares weights files (by file name) for serving under
 // /weights/, like PrepareAssets.
 func PrepareWeights(files map[string][]byte) (*Assets, error) {
-	byPath := map[string][]byte{}
-	for name, data := range files {
-		byPath[weightsPath(name)] = data
-	}
-	return prepareFiles(byPath)
+	return prepareFiles(mount(weightsPrefix, files))
 }
 
-// weightsPath is the URL path of a weights file by its plain name.
-func weightsPath(file string) string { return "/weights/" + file }
+// weightsPrefix is where weights files are served.
+const weightsPrefix = "/weights/"
 
-// PrepareAssets reads every file of fsys and prepares it for serving under
-// mount ("" for the site root, "/weights" for a subtree):
+// weightsPath is the URL path of a weights file by its plain name.
+func weightsPath(file string) string { return weightsPrefix + file }
+
+// mount keys files by URL path under prefix.
+func mount(prefix string, files map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(files))
+	for name, data := range files {
+		out[prefix+name] = data
+	}
+	return out
+}
+
+// PrepareAssets reads every file of fsys and prepares it for serving at
+// the site's root:
 //
 //   - Every file but HTML also gets a content-hashed name (app.js is also
 //     served as app.<hash>.js, cached forever), and every quoted reference
@@ -99,7 +107,7 @@ func weightsPath(file string) string { return "/weights/" + file }
 //   - Compressible files are compressed with brotli and gzip, once. A
 //     precompressed sibling in fsys (x.wasm.br, made at build time at
 //     brotli's slowest, best setting) is used when it matches.
-func PrepareAssets(fsys fs.FS, mount string) (*Assets, error) {
+func PrepareAssets(fsys fs.FS) (*Assets, error) {
 	files := map[string][]byte{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -112,7 +120,7 @@ func PrepareAssets(fsys fs.FS, mount string) (*Assets, error) {
 		if err != nil {
 			return err
 		}
-		files[mount+"/"+p] = data
+		files["/"+p] = data
 		return nil
 	})
 	if err != nil {

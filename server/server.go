@@ -138,15 +138,6 @@ func newServer(cfg Config, weights *Assets, weightsURL func(file, sha256 string)
 	return s, nil
 }
 
-// mount keys files by URL path under prefix.
-func mount(prefix string, files map[string][]byte) map[string][]byte {
-	out := make(map[string][]byte, len(files))
-	for name, data := range files {
-		out[prefix+name] = data
-	}
-	return out
-}
-
 // Models lists the models the server runs.
 func (s *Server) Models() []ModelInfo { return s.models.Infos() }
 

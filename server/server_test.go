@@ -107,7 +107,7 @@ func catServer(t testing.TB, limits Limits) *Server {
 
 func startServer(t testing.TB, limits Limits, files map[string][]byte) *Server {
 	t.Helper()
-	static, err := PrepareAssets(testSite, "")
+	static, err := PrepareAssets(testSite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestPathTraversal(t *testing.T) {
 	if _, ok := files["linked.safetensors"]; ok {
 		t.Fatal("a symbolic link was read as weights")
 	}
-	static, _ := PrepareAssets(testSite, "")
+	static, _ := PrepareAssets(testSite)
 	s, err := New(Config{Static: static, Weights: files})
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ var staticHeaders = []string{
 // and _headers gives each URL the headers Handler sends there.
 func TestWriteSiteMatchesHandler(t *testing.T) {
 	s := newTestServer(t, Limits{})
-	static, _ := PrepareAssets(testSite, "")
+	static, _ := PrepareAssets(testSite)
 	weights, err := PrepareWeights(tinyWeights(t))
 	if err != nil {
 		t.Fatal(err)
@@ -120,12 +120,12 @@ func TestWriteSiteErrors(t *testing.T) {
 	for i := range maxHeaderRules/2 + 1 {
 		many[fmt.Sprintf("f%d.js", i)] = &fstest.MapFile{Data: []byte("// file")}
 	}
-	tooMany, err := PrepareAssets(many, "")
+	tooMany, err := PrepareAssets(many)
 	if err != nil {
 		t.Fatal(err)
 	}
-	colon, _ := PrepareAssets(fstest.MapFS{"a:b.js": {Data: []byte("x")}}, "")
-	small, _ := PrepareAssets(fstest.MapFS{"a.js": {Data: []byte("x")}}, "")
+	colon, _ := PrepareAssets(fstest.MapFS{"a:b.js": {Data: []byte("x")}})
+	small, _ := PrepareAssets(fstest.MapFS{"a.js": {Data: []byte("x")}})
 	for _, c := range []struct {
 		name  string
 		setup func(dir string)
@@ -186,9 +186,9 @@ func TestEngineInfo(t *testing.T) {
 	withEngine, _ := PrepareAssets(fstest.MapFS{
 		"gen/shufflenet.wasm": {Data: []byte("\x00asm\x01\x00\x00\x00")},
 		"gen/wasm_exec.js":    {Data: []byte("// Go's loader")},
-	}, "")
+	})
 	built := &EngineInfo{URL: withEngine.HashedPath("/gen/shufflenet.wasm"), Bytes: 8, WasmExec: withEngine.HashedPath("/gen/wasm_exec.js")}
-	noEngine, _ := PrepareAssets(testSite, "")
+	noEngine, _ := PrepareAssets(testSite)
 	given := &EngineInfo{URL: "https://cdn.example/engine.wasm", Bytes: 1, WasmExec: "https://cdn.example/wasm_exec.js"}
 	for _, c := range []struct {
 		name   string

@@ -49,7 +49,7 @@ func weightsFile(t testing.TB) []byte {
 // startSite serves the real front end and weights on 127.0.0.1.
 func startSite(t testing.TB) string {
 	t.Helper()
-	static, err := server.PrepareAssets(web.Static(), "")
+	static, err := server.PrepareAssets(web.Static())
 	if err != nil {
 		t.Fatal(err)
 	}

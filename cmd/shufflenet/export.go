@@ -47,7 +47,7 @@ func runExport(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	static, err := server.PrepareAssets(web.Static(), "")
+	static, err := server.PrepareAssets(web.Static())
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func runServe(args []string, stdout io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	static, err := server.PrepareAssets(web.Static(), "")
+	static, err := server.PrepareAssets(web.Static())
 	if err != nil {
 		return err
 	}

@@ -147,7 +147,7 @@ func pageClassifies(t *testing.T, dev *wranglertest.Dev) {
 // same sources, path by path: bodies, and the headers _headers and the
 // API set.
 func sameAsNative(t *testing.T, dev *wranglertest.Dev, list server.ModelList, model server.ModelInfo) {
-	static, err := server.PrepareAssets(web.Static(), "")
+	static, err := server.PrepareAssets(web.Static())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,17 +141,11 @@ func Encode(arch engine.Architecture, p engine.Params, meta Meta, dtypes []DType
 // byte range, finite values and scales) against the architecture its
 // metadata describes before anything is built from it.
 func Decode(data []byte) (*Model, error) {
-	if len(data) >= 8 {
-		if n := binary.LittleEndian.Uint64(data); n > maxHeader {
-			return nil, fmt.Errorf("%w: header of %d bytes (at most %d)", ErrFormat, n, maxHeader)
-		}
-	}
-	n, header, err := safetensors.ReadMetadata(data)
+	st, err := readHeader(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	st := tensorTable{infos: header.Tensors(), body: data[8+n:]}
-	md := header.Metadata()
+	md := st.metadata
 	if md["format"] != Format {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, md["format"], Format)
 	}
@@ -159,7 +153,7 @@ func Decode(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: format version %q, this build reads %d", ErrFormat, v, FormatVersion)
 	}
 	m := &Model{Meta: Meta{Labels: md["labels"], SourceName: md["source_name"], SourceSHA256: md["source_sha256"]}}
-	if err := json.Unmarshal([]byte(md["architecture"]), &m.Arch); err != nil {
+	if m.Arch, err = decodeArchitecture(md["architecture"]); err != nil {
 		return nil, fmt.Errorf("%w: architecture: %v", ErrFormat, err)
 	}
 	if err := m.Arch.Validate(); err != nil {
@@ -182,8 +176,8 @@ func Decode(data []byte) (*Model, error) {
 		m.DTypes = append(m.DTypes, dt)
 		used += n + 1
 	}
-	if st.Len() != used {
-		return nil, fmt.Errorf("%w: %d tensors, the architecture needs %d", ErrFormat, st.Len(), used)
+	if len(st.tensors) != used {
+		return nil, fmt.Errorf("%w: %d tensors, the architecture needs %d", ErrFormat, len(st.tensors), used)
 	}
 	// Every tensor's shape and values were checked as it was read (and
 	// engine.New checks the params again), so there is no Params.Check
@@ -191,30 +185,19 @@ func Decode(data []byte) (*Model, error) {
 	return m, nil
 }
 
-// tensorTable is the tensors of a file, from its header parsed once
-// (safetensors.Deserialize would parse the JSON header again, which costs
-// a browser loading a model).
-type tensorTable struct {
-	infos map[string]*safetensors.TensorInfo
-	body  []byte // the data after the header
-}
-
 // Tensor returns the tensor called name, if the file has it.
-func (t tensorTable) Tensor(name string) (safetensors.TensorView, bool) {
-	info, ok := t.infos[name]
+func (h header) Tensor(name string) (safetensors.TensorView, bool) {
+	t, ok := h.tensors[name]
 	if !ok {
 		return safetensors.TensorView{}, false
 	}
-	v, err := safetensors.NewTensorView(info.DType, info.Shape, t.body[info.DataOffsets[0]:info.DataOffsets[1]])
-	return v, err == nil // ReadMetadata has checked every tensor's offsets and size
+	v, err := safetensors.NewTensorView(t.dtype, t.shape, t.data)
+	return v, err == nil // readHeader has checked every tensor's size
 }
-
-// Len is the number of tensors.
-func (t tensorTable) Len() int { return len(t.infos) }
 
 // readWeight reads a conv's weights in whichever dtype they are stored and
 // returns them as float32, with the number of tensors used.
-func readWeight(st tensorTable, s namedShape) ([]float32, DType, int, error) {
+func readWeight(st header, s namedShape) ([]float32, DType, int, error) {
 	name, shape := s.name+".weight", weightShape(s.shape)
 	v, ok := st.Tensor(name)
 	if !ok {
@@ -249,7 +232,7 @@ func readWeight(st tensorTable, s namedShape) ([]float32, DType, int, error) {
 }
 
 // readF32 reads a float32 tensor of the given shape with finite values.
-func readF32(st tensorTable, name string, shape []int) ([]float32, error) {
+func readF32(st header, name string, shape []int) ([]float32, error) {
 	v, ok := st.Tensor(name)
 	if !ok {
 		return nil, fmt.Errorf("%w: missing tensor %q", ErrFormat, name)

@@ -89,8 +89,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// header returns a file's JSON header and its data section.
-func header(t testing.TB, file []byte) (map[string]any, []byte) {
+// jsonHeader returns a file's JSON header and its data section.
+func jsonHeader(t testing.TB, file []byte) (map[string]any, []byte) {
 	n := binary.LittleEndian.Uint64(file)
 	var h map[string]any
 	if err := json.Unmarshal(file[8:8+n], &h); err != nil {
@@ -109,17 +109,17 @@ func withHeader(t testing.TB, h map[string]any, data []byte) []byte {
 	return append(append(out, b...), data...)
 }
 
-func tensorInfo(h map[string]any, name string) map[string]any { return h[name].(map[string]any) }
+func tensorEntry(h map[string]any, name string) map[string]any { return h[name].(map[string]any) }
 
 // Every kind of damage is an error that says what is wrong, never a panic
 // or an allocation sized by the damage.
 func TestDecodeRejects(t *testing.T) {
 	good := encodeTiny(t, Int8)
 	edit := func(f func(h map[string]any, data []byte) []byte) []byte {
-		h, data := header(t, good)
+		h, data := jsonHeader(t, good)
 		return f(h, bytes.Clone(data))
 	}
-	offsets := func(h map[string]any, name string) []any { return tensorInfo(h, name)["data_offsets"].([]any) }
+	offsets := func(h map[string]any, name string) []any { return tensorEntry(h, name)["data_offsets"].([]any) }
 	for _, c := range []struct {
 		name string
 		file []byte
@@ -128,8 +128,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"empty", nil, "header"},
 		{"header longer than the file", binary.LittleEndian.AppendUint64(nil, 5000), "header"},
 		{"absurd header length", binary.LittleEndian.AppendUint64(nil, math.MaxUint64), "header"},
-		{"truncated data", good[:len(good)-3], "buffer"},
-		{"not JSON", append(binary.LittleEndian.AppendUint64(nil, 4), "{{{{"...), "deserialization"},
+		{"truncated data", good[:len(good)-3], "run past"},
+		{"not JSON", append(binary.LittleEndian.AppendUint64(nil, 4), "{{{{"...), "cannot parse JSON"},
 		{"wrong format", edit(func(h map[string]any, d []byte) []byte {
 			h["__metadata__"].(map[string]any)["format"] = "gpt"
 			return withHeader(t, h, d)
@@ -149,16 +149,16 @@ func TestDecodeRejects(t *testing.T) {
 			return withHeader(t, h, d)
 		}), ""},
 		{"dtype mismatch", edit(func(h map[string]any, d []byte) []byte {
-			tensorInfo(h, "units.3.spatial.weight")["dtype"] = "U8"
+			tensorEntry(h, "units.3.spatial.weight")["dtype"] = "U8"
 			return withHeader(t, h, d)
 		}), "dtype"},
 		{"shape mismatch", edit(func(h map[string]any, d []byte) []byte {
-			s := tensorInfo(h, "units.3.expand.weight")["shape"].([]any)
+			s := tensorEntry(h, "units.3.expand.weight")["shape"].([]any)
 			s[0], s[1] = s[1], s[0]
 			return withHeader(t, h, d)
 		}), "shape"},
 		{"missing tensor", edit(func(h map[string]any, d []byte) []byte {
-			tensorInfo(h, "stem.bias")["dtype"] = "F32"
+			tensorEntry(h, "stem.bias")["dtype"] = "F32"
 			delete(h, "classifier.weight_scale")
 			return withHeader(t, h, d)
 		}), ""},

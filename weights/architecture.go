@@ -1,0 +1,175 @@
+package weights
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/valyala/fastjson"
+)
+
+// decodeArchitecture reads the "architecture" metadata, which Encode
+// writes with encoding/json. It is read field by field with fastjson for
+// the reason the header is (see header.go): encoding/json's reflection is
+// costly the first time a browser runs it. A key this build does not
+// know is an error rather than ignored, so a field added to
+// engine.Architecture without a line here fails the round-trip test.
+func decodeArchitecture(text string) (engine.Architecture, error) {
+	if err := validateJSON([]byte(text)); err != nil {
+		return engine.Architecture{}, err
+	}
+	var p fastjson.Parser
+	v, err := p.Parse(text)
+	if err != nil {
+		return engine.Architecture{}, err
+	}
+	var a engine.Architecture
+	err = eachField(v, func(key string, v *fastjson.Value) error {
+		var err error
+		switch key {
+		case "family":
+			err = readText(v, &a.Family)
+		case "width":
+			a.Width, err = readFloat(v, 64)
+		case "groups":
+			a.Groups, err = readInt(v)
+		case "stem_channels":
+			a.StemChannels, err = readInt(v)
+		case "stage_channels":
+			err = readInts(v, a.StageChannels[:])
+		case "stage_units":
+			err = readInts(v, a.StageUnits[:])
+		case "classes":
+			a.Classes, err = readInt(v)
+		case "stem_batchnorm":
+			a.StemBatchNorm, err = v.Bool()
+		case "stem_relu":
+			a.StemReLU, err = v.Bool()
+		case "conv_bias":
+			a.ConvBias, err = v.Bool()
+		case "classifier_bias":
+			a.ClassifierBias, err = v.Bool()
+		case "depthwise":
+			a.Depthwise, err = v.Bool()
+		case "grouped_first_compress":
+			a.GroupedFirstCompress, err = v.Bool()
+		case "shuffle":
+			err = readText(v, &a.Shuffle)
+		case "shuffle_position":
+			err = readText(v, &a.ShufflePosition)
+		case "pool_first":
+			a.PoolFirst, err = v.Bool()
+		case "input":
+			a.Input, err = decodeInputConvention(v)
+		default:
+			err = fmt.Errorf("unknown key")
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+	return a, err
+}
+
+func decodeInputConvention(v *fastjson.Value) (engine.InputConvention, error) {
+	var in engine.InputConvention
+	err := eachField(v, func(key string, v *fastjson.Value) error {
+		var err error
+		switch key {
+		case "bgr":
+			in.BGR, err = v.Bool()
+		case "scale":
+			var f float64
+			f, err = readFloat(v, 32)
+			in.Scale = float32(f)
+		case "mean":
+			err = readFloats32(v, in.Mean[:])
+		case "std":
+			err = readFloats32(v, in.Std[:])
+		case "resize_short":
+			in.ResizeShort, err = readInt(v)
+		case "crop":
+			in.Crop, err = readInt(v)
+		case "resize_filter":
+			in.ResizeFilter, err = readString(v)
+		default:
+			err = fmt.Errorf("unknown key")
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+	return in, err
+}
+
+// readText reads a string into one of the engine's string types.
+func readText[T ~string](v *fastjson.Value, dst *T) error {
+	s, err := readString(v)
+	*dst = T(s)
+	return err
+}
+
+// readInt reads an integer of at most 32 bits, as every count in an
+// architecture is.
+func readInt(v *fastjson.Value) (int, error) {
+	n, err := v.Int64()
+	if err != nil {
+		return 0, err
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, fmt.Errorf("%d is out of range", n)
+	}
+	return int(n), nil
+}
+
+// readFloat reads a finite number, rounded to a float32 or float64 (by
+// bitSize) straight from its text, as encoding/json would.
+func readFloat(v *fastjson.Value, bitSize int) (float64, error) {
+	if v.Type() != fastjson.TypeNumber {
+		return 0, fmt.Errorf("%s is not a number", v.Type())
+	}
+	f, err := strconv.ParseFloat(v.String(), bitSize)
+	if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		err = fmt.Errorf("%v is not finite", f)
+	}
+	return f, err
+}
+
+// readInts reads an array of exactly len(dst) integers.
+func readInts(v *fastjson.Value, dst []int) error {
+	items, err := v.Array()
+	if err != nil {
+		return err
+	}
+	if len(items) != len(dst) {
+		return fmt.Errorf("%d values, want %d", len(items), len(dst))
+	}
+	for i, item := range items {
+		if dst[i], err = readInt(item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readFloats32 reads an array of exactly len(dst) numbers.
+func readFloats32(v *fastjson.Value, dst []float32) error {
+	items, err := v.Array()
+	if err != nil {
+		return err
+	}
+	if len(items) != len(dst) {
+		return fmt.Errorf("%d values, want %d", len(items), len(dst))
+	}
+	for i, item := range items {
+		f, err := readFloat(item, 32)
+		if err != nil {
+			return err
+		}
+		dst[i] = float32(f)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package weights
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nlpodyssey/safetensors"
+	"github.com/shufflenet-go/shufflenet/engine"
+)
+
+// file is a safetensors file with the given header text and data.
+func file(headerText string, data []byte) []byte {
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(headerText)))
+	return append(append(out, headerText...), data...)
+}
+
+// sameAsLibrary fails unless readHeader and safetensors.ReadMetadata read
+// data alike: whatever readHeader accepts the library accepts, with the
+// same tensors and metadata. (readHeader may reject more: duplicate keys,
+// text that is not UTF-8, a trailing value after the header.)
+func sameAsLibrary(t *testing.T, data []byte) (accepted bool) {
+	t.Helper()
+	h, err := readHeader(data)
+	if err != nil {
+		return false
+	}
+	n, lib, libErr := safetensors.ReadMetadata(data)
+	if libErr != nil {
+		t.Fatalf("readHeader accepts what safetensors rejects (%v)", libErr)
+	}
+	if md := lib.Metadata(); !maps.Equal(md, h.metadata) {
+		t.Fatalf("metadata %q, safetensors reads %q", h.metadata, md)
+	}
+	want := lib.Tensors()
+	if len(want) != len(h.tensors) {
+		t.Fatalf("%d tensors, safetensors reads %d", len(h.tensors), len(want))
+	}
+	body := data[8+n:]
+	for name, w := range want {
+		got, ok := h.tensors[name]
+		switch {
+		case !ok:
+			t.Fatalf("tensor %q missing", name)
+		case got.dtype != w.DType || !slices.Equal(got.shape, w.Shape):
+			t.Fatalf("tensor %q: %v %v, safetensors reads %v %v", name, got.dtype, got.shape, w.DType, w.Shape)
+		case !bytes.Equal(got.data, body[w.DataOffsets[0]:w.DataOffsets[1]]):
+			t.Fatalf("tensor %q: other bytes than safetensors reads", name)
+		}
+	}
+	return true
+}
+
+func TestReadHeaderMatchesLibrary(t *testing.T) {
+	for _, dt := range []DType{Int8, Float16, Float32} {
+		if !sameAsLibrary(t, encodeTiny(t, dt)) {
+			_, err := readHeader(encodeTiny(t, dt))
+			t.Fatalf("%s: rejected an encoded file: %v", dt, err)
+		}
+	}
+}
+
+func TestReadHeaderRejects(t *testing.T) {
+	eight := make([]byte, 8)
+	for _, c := range []struct {
+		name, header string
+		data         []byte
+		want         string
+	}{
+		{"duplicate tensor", `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, eight, "twice"},
+		{"duplicate key", `{"a":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, eight, "twice"},
+		{"unknown key", `{"a":{"dtype":"F32","shape":[2],"offsets":[0,8]}}`, eight, "unknown key"},
+		{"missing key", `{"a":{"dtype":"F32","shape":[2]}}`, eight, "want the keys"},
+		{"leading zero", `{"a":{"dtype":"F32","shape":[02],"data_offsets":[0,8]}}`, eight, "JSON"},
+		{"fraction", `{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}`, eight, "parse"},
+		{"negative", `{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, eight, "parse"},
+		{"bad escape", `{"a\q":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, eight, "JSON"},
+		{"not UTF-8", "{\"a\xff\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", eight, "UTF-8"},
+		{"trailing value", `{} {}`, nil, "tail"},
+		{"metadata not strings", `{"__metadata__":{"k":1}}`, nil, "__metadata__"},
+		{"unknown dtype", `{"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}}`, eight, "dtype"},
+		{"gap", `{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, eight, "follow"},
+		{"size mismatch", `{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, eight, "shape"},
+		{"overflowing shape", `{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}`, eight, "shape"},
+		{"data left over", `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, eight, "after its header"},
+		{"data missing", `{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, eight, "run past"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := readHeader(file(c.header, c.data))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, c.want)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// FuzzHeader checks readHeader against the safetensors library on any
+// bytes: it must never accept what the library rejects, nor read a file
+// differently.
+func FuzzHeader(f *testing.F) {
+	f.Add(encodeTiny(f, Int8))
+	f.Add(file(`{"__metadata__":{"k":"v\u00e9"},"b":{"dtype":"F16","shape":[],"data_offsets":[4,6]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 6)))
+	f.Add(file(`{"a":{"dtype":"U8","shape":[0,3],"data_offsets":[0,0]}}`, nil))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsLibrary(t, data)
+	})
+}
+
+// Every field of engine.Architecture survives Encode's encoding/json and
+// decodeArchitecture: the published architectures, and one with every
+// field set by reflection (a field added to the struct without a case in
+// decodeArchitecture is an unknown key there).
+func TestDecodeArchitecture(t *testing.T) {
+	var archs []engine.Architecture
+	for _, g := range []int{1, 2, 3, 4, 8} {
+		a, err := engine.SeedArchitecture(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, a)
+	}
+	for _, build := range []func() (engine.Architecture, error){
+		func() (engine.Architecture, error) { return engine.MegviiArchitecture(3, 0.5) },
+		func() (engine.Architecture, error) { return engine.MegviiArchitecture(8, 1.0) },
+		func() (engine.Architecture, error) { return engine.PytorchcvArchitecture(3, 1.0) },
+		func() (engine.Architecture, error) { return engine.MMPretrainArchitecture(3) },
+	} {
+		a, err := build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = append(archs, a)
+	}
+	var every engine.Architecture
+	fillEveryField(reflect.ValueOf(&every).Elem(), new(int))
+	archs = append(archs, every)
+	for _, a := range archs {
+		text, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeArchitecture(string(text))
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		if !reflect.DeepEqual(got, a) {
+			t.Errorf("decoded %+v\nfrom %s", got, text)
+		}
+	}
+	for _, bad := range []string{`{"groups":3,"extra":1}`, `{"groups":3.5}`, `{"stage_units":[1,2]}`, `{"width":"wide"}`, `{"input":{"mean":[0,0,1e999]}}`, `{"family":"a","family":"b"}`} {
+		if _, err := decodeArchitecture(bad); err == nil {
+			t.Errorf("decodeArchitecture(%s) accepted", bad)
+		}
+	}
+}
+
+// fillEveryField sets every leaf of v to a distinct value that is not its
+// zero value, counting with n.
+func fillEveryField(v reflect.Value, n *int) {
+	*n++
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fillEveryField(v.Field(i), n)
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			fillEveryField(v.Index(i), n)
+		}
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int:
+		v.SetInt(int64(*n))
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(float64(*n) + 0.1)
+	case reflect.String:
+		v.SetString(strings.Repeat("x", *n))
+	default:
+		panic("fillEveryField: add a case for " + v.Kind().String())
+	}
+}

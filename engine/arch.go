@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 )
 
 // Family names a published ShuffleNet V1 code base. Families differ in small,
@@ -354,7 +355,9 @@ func (a Architecture) Units() []UnitShape {
 		out := a.StageChannels[s]
 		for i := range a.StageUnits[s] {
 			u := UnitShape{
-				Name:  fmt.Sprintf("stage%d.unit%d", s+2, i),
+				// Not fmt.Sprintf: a model's load calls Units many times,
+				// which was enough to make a browser recompile fmt.
+				Name:  "stage" + strconv.Itoa(s+2) + ".unit" + strconv.Itoa(i),
 				Stage: s + 2, Index: i,
 				In: in, Out: out, Mid: out / 4, MainOut: out, Stride: 1,
 				CompressGroups: a.Groups, SpatialGroups: a.Groups, ExpandGroups: a.Groups,

@@ -20,7 +20,7 @@ import (
 // that moment and the first result's, in ms since navigation start.
 const firstPrediction = `
 window.firstPrediction = {};
-const picture = Uint8Array.from(atob(%q), (c) => c.charCodeAt(0));
+const picture = Uint8Array.fromBase64(%q);
 new MutationObserver(() => {
 	const p = window.firstPrediction, now = performance.now();
 	const file = document.getElementById('file');

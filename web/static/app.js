@@ -65,7 +65,8 @@ async function start() {
   // ?workers=N sets the pool's size and ?simd128=off runs the plain Go kernels.
   const params = new URLSearchParams(location.search);
   const workers = Number(params.get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
-  shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)));
+  const scripts = [new URL('/gen/wasm_exec.js', location.href).href, new URL('/simd128.js', location.href).href];
+  shim.pool = new Pool(WORKER, Math.max(1, Math.min(8, workers)), scripts);
   const total = { engine: 0, weights: 0 };
   const got = { engine: 0, weights: 0 };
   const report = (part) => (loaded) => {
@@ -77,9 +78,8 @@ async function start() {
     params.get('simd128') === 'off' ? null : compileKernels('/gen/simd128.wasm'),
   ]);
   compiling.catch(() => {}); // reported below, once the model list says what to expect
-  // The workers start their engines as soon as it is compiled.
-  const scripts = [new URL('/gen/wasm_exec.js', location.href).href, new URL('/simd128.js', location.href).href];
-  const starting = compiling.then(([module, kernels]) => shim.pool.init(module, kernels, scripts));
+  // The first worker starts its engine as soon as it is compiled.
+  const starting = compiling.then(([module, kernels]) => shim.pool.init(module, kernels));
   starting.catch(() => {});
 
   const resp = await fetch('/api/models');
@@ -97,10 +97,12 @@ async function start() {
     throw new Error(`the download failed: ${e.message}`);
   }
 
-  // The workers load the first model while the page's controller starts:
-  // their messages go out before it holds the main thread.
+  // The first worker loads the model while the page's controller starts:
+  // the message goes out now, behind the engine's, before the controller
+  // holds the main thread. (If the engine fails to start, that is the
+  // error to show.)
   await checkDigest(weights, model.sha256);
-  const loading = starting.then(() => shim.pool.load(model.name, weights));
+  const loading = Promise.all([starting, shim.pool.load(model.name, weights)]).then(([, info]) => info);
 
   globalThis.shufflenetPage = { shim, models, initial: { name: model.name, loading } };
   const go = new Go();

@@ -48,8 +48,9 @@ const engine = {
       // A worker script from another origin cannot be started directly;
       // a blob: URL of its text can.
       const source = await (await fetch(WORKER)).blob();
-      const pool = new Pool(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), 1);
-      await pool.init(module, kernels, [new URL(list.engine.wasm_exec, BASE).href, new URL('/simd128.js', import.meta.url).href]);
+      const scripts = [new URL(list.engine.wasm_exec, BASE).href, new URL('/simd128.js', import.meta.url).href];
+      const pool = new Pool(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), 1, scripts);
+      await pool.init(module, kernels);
       return { pool, models: list.models, defaultModel: list.models.find((m) => m.default)?.name };
     })();
     return this.started;

@@ -67,27 +67,37 @@ export async function checkDigest(bytes, expectedSha256) {
   }
 }
 
-// Pool is a set of inference workers sharing one compiled module.
+// Pool is a set of inference workers sharing one compiled module. Only
+// the first worker starts at once; on a machine with few cores the others
+// would compete with it for the first prediction, so they start once a
+// first picture is classified (or a second has passed since the first
+// model loaded). scripts are the URLs of wasm_exec.js and simd128.js,
+// which each worker loads as it starts, while the engine still compiles.
 export class Pool {
-  constructor(workerURL, size) {
-    // models: the names of the models a worker has loaded.
-    this.workers = Array.from({ length: size }, () => ({ worker: new Worker(workerURL), busy: false, models: new Set() }));
+  constructor(workerURL, size, scripts) {
+    this.workerURL = workerURL;
+    this.scripts = scripts;
+    this.size = size;
     this.waiting = []; // resolvers of classify() calls waiting for a free worker
     this.nextId = 1;
     this.pending = new Map();
-    for (const w of this.workers) {
-      w.worker.onmessage = ({ data }) => {
-        const p = this.pending.get(data.id);
-        this.pending.delete(data.id);
-        if (data.error) p.reject(new Error(data.error)); else p.resolve(data.result);
-      };
-      w.worker.onerror = (e) => {
-        for (const [id, p] of this.pending) { p.reject(new Error(e.message || 'worker failed')); this.pending.delete(id); }
-      };
-    }
+    this.workers = [this.spawn()];
   }
 
-  get size() { return this.workers.length; }
+  // spawn starts a worker and has it load its scripts.
+  spawn() {
+    const w = { worker: new Worker(this.workerURL), busy: false, models: new Set() };
+    w.worker.onmessage = ({ data }) => {
+      const p = this.pending.get(data.id);
+      this.pending.delete(data.id);
+      if (data.error) p.reject(new Error(data.error)); else p.resolve(data.result);
+    };
+    w.worker.onerror = (e) => {
+      for (const [id, p] of this.pending) { p.reject(new Error(e.message || 'worker failed')); this.pending.delete(id); }
+    };
+    this.call(w, { type: 'scripts', scripts: this.scripts }).catch(() => {}); // a failure shows in 'init'
+    return w;
+  }
 
   call(w, msg, transfer = []) {
     const id = this.nextId++;
@@ -98,42 +108,42 @@ export class Pool {
   }
 
   // init starts the engine in the first worker: module is the compiled
-  // engine, kernels its compiled SIMD128 kernels (or null), scripts the
-  // URLs of wasm_exec.js and simd128.js. The other workers start after the
-  // first has loaded a model (see load), so that on a machine with few
-  // cores they do not slow down the first prediction.
-  init(module, kernels, scripts) {
-    const start = (w) => this.call(w, { type: 'init', module, kernels, scripts });
-    const [first, ...others] = this.workers;
-    this.started = start(first);
-    this.startOthers = () => Promise.all(others.map(start));
-    return this.started;
+  // engine, kernels its compiled SIMD128 kernels (or null). It answers
+  // when the engine runs; calls to load need not wait for that.
+  init(module, kernels) {
+    this.engine = { type: 'init', module, kernels };
+    return this.call(this.workers[0], this.engine);
   }
 
-  // load sends a weights file to the workers after checking its digest, and
-  // answers the model's description as soon as the first worker has it.
-  // The other workers load it after that; the first time, they start only
-  // once a first picture is classified (or a second has passed), so that
-  // they do not compete with the first prediction for the cores.
-  // Without expectedSha256, the first worker gets the file at once.
+  // load sends a weights file to the workers after checking its digest
+  // (when expectedSha256 is given), and answers the model's description as
+  // soon as the first worker has it. The message goes out at once, behind
+  // init: a worker handles its messages in order.
   async load(name, bytes, expectedSha256) {
+    if (!this.engine) throw new Error('Pool.load before Pool.init');
     if (expectedSha256) await checkDigest(bytes, expectedSha256);
     const send = async (w) => {
       const info = await this.call(w, { type: 'load', name, bytes: bytes.slice().buffer });
       w.models.add(name);
       return info;
     };
-    const [first, ...others] = this.workers;
-    await this.started;
-    const info = await send(first);
-    this.othersStarted ??= new Promise((resolve) => {
+    const loaded = send(this.workers[0]);
+    this.othersStarted ??= loaded.then(() => new Promise((resolve) => {
       this.firstClassified = resolve;
       setTimeout(resolve, 1000);
-    }).then(() => this.startOthers());
+    })).then(() => this.startOthers());
     this.othersStarted
-      .then(() => Promise.all(others.map(send)))
+      .then(() => Promise.all(this.workers.slice(1).map(send)))
       .catch((e) => console.warn(`a worker could not load ${name}: ${e.message}`));
-    return info;
+    return loaded;
+  }
+
+  // startOthers starts the rest of the pool's workers, with the models
+  // the first one has loaded so far following in load.
+  startOthers() {
+    const others = Array.from({ length: this.size - 1 }, () => this.spawn());
+    this.workers.push(...others);
+    return Promise.all(others.map((w) => this.call(w, this.engine)));
   }
 
   // idle reports whether a worker with a model is free.

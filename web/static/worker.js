@@ -2,20 +2,22 @@
 // the page's thread, so the page never freezes. It is started by the demo
 // page and by the embeddable widget, possibly from another origin (as a
 // blob: URL), so it names no URL of its own: the first message brings the
-// compiled engine, its compiled SIMD128 kernels (or null), and the
-// addresses of the scripts that start it: Go's wasm_exec.js and
-// simd128.js, which links the kernels in.
+// addresses of the scripts that start the engine (Go's wasm_exec.js and
+// simd128.js, which links the kernels in); the next brings the compiled
+// engine and its compiled SIMD128 kernels (or null).
 //
-// Messages in:  {id, type: 'init', module, kernels, scripts}
+// Messages in:  {id, type: 'scripts', scripts}
+//               {id, type: 'init', module, kernels}
 //               {id, type: 'load', name, bytes}
 //               {id, type: 'classify', name, pixels, top, heatmap}
 // Messages out: {id, result} or {id, error}
 'use strict';
 
 let engine;
+let scriptsFailed; // why the scripts did not load, if they did not
 
-async function init({ module, kernels, scripts }) {
-  importScripts(...scripts); // defines self.Go and self.shufflenetSIMD128
+async function init({ module, kernels }) {
+  if (scriptsFailed) throw new Error(`the engine's scripts did not load: ${scriptsFailed.message}`);
   const go = new Go();
   go.importObject.simd128 = shufflenetSIMD128(go, kernels);
   const instance = await WebAssembly.instantiate(module, go.importObject);
@@ -26,9 +28,18 @@ async function init({ module, kernels, scripts }) {
 
 function handle(msg) {
   switch (msg.type) {
+    case 'scripts':
+      try {
+        importScripts(...msg.scripts); // defines self.Go and self.shufflenetSIMD128
+      } catch (e) {
+        scriptsFailed = e;
+        throw e;
+      }
+      return { ready: true };
     case 'init':
       return init(msg);
     case 'load':
+      if (!engine) throw new Error('the engine has not started');
       return engine.load(msg.name, new Uint8Array(msg.bytes));
     case 'classify':
       return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.top, !!msg.heatmap);

@@ -59,6 +59,7 @@ self.onmessage = ({ data: msg }) => {
       } else {
         // The heat map's pixels move to the page rather than being copied.
         self.postMessage({ id: msg.id, result }, result?.heatmap ? [result.heatmap.buffer] : []);
+        if (msg.type === 'load') engine.collect(); // garbage from the load, once the page has its answer
       }
     } catch (e) {
       self.postMessage({ id: msg.id, error: String(e && e.message || e) });

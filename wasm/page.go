@@ -26,7 +26,8 @@ type page struct {
 	overlay    *dom.HTMLCanvasElement
 	video      *dom.HTMLVideoElement
 	last       js.Value // the last result, for redrawing the heat map
-	lastPixels js.Value // the last picture's pixels, to classify again with another model
+	lastPixels js.Value // the last picture's pixels, to classify again with another model or for its heat map
+	lastMapped bool     // whether the last result was asked for its heat map
 	camera     *camera
 }
 
@@ -221,12 +222,14 @@ func (p *page) classifyBlob(blob js.Value) {
 }
 
 func (p *page) classifyPixels(pixels js.Value) {
-	res, err := await(p.pool.Call("classify", p.model.name, pixels, 5, true, false))
+	mapped := p.heatmapShown()
+	res, err := await(p.pool.Call("classify", p.model.name, pixels, 5, mapped, false))
 	if err != nil {
 		p.showError("Classification failed: " + err.Error())
 		return
 	}
 	p.clearError()
+	p.lastMapped = mapped
 	p.render(res)
 }
 
@@ -265,13 +268,24 @@ func (p *page) render(res js.Value) {
 	p.drawHeatmap()
 }
 
+// heatmapShown reports whether the heat map is asked for: the workers
+// render it only then, as it costs a first prediction about 15 ms.
+func (p *page) heatmapShown() bool {
+	return p.byID("heatmap").(*dom.HTMLInputElement).Checked()
+}
+
 // drawHeatmap shows or hides the class activation map of the last result
-// (rendered by the worker, see heatmap.Render).
+// (rendered by the worker, see heatmap.Render). A picture classified while
+// the map was not asked for is classified again to get it.
 func (p *page) drawHeatmap() {
-	show := p.byID("heatmap").(*dom.HTMLInputElement).Checked()
+	show := p.heatmapShown()
 	overlay := js.Undefined()
 	if p.last.Truthy() {
 		overlay = p.last.Get("heatmap")
+	}
+	if show && !p.lastMapped && p.camera == nil && p.lastPixels.Truthy() {
+		p.lastMapped = true // one request
+		go p.classifyPixels(p.lastPixels)
 	}
 	if !show || !overlay.Truthy() {
 		p.overlay.SetAttribute("hidden", "")
@@ -320,13 +334,14 @@ func (p *page) cameraLoop(c *camera) {
 		if !pixels.Truthy() {
 			continue
 		}
-		promise := p.pool.Call("classify", p.model.name, pixels, 5, p.byID("heatmap").(*dom.HTMLInputElement).Checked(), true)
+		mapped := p.heatmapShown()
+		promise := p.pool.Call("classify", p.model.name, pixels, 5, mapped, true)
 		go func() {
 			res, err := await(promise)
 			if err != nil || !res.Truthy() || c.stopped {
 				return
 			}
-			p.lastPixels = pixels
+			p.lastPixels, p.lastMapped = pixels, mapped
 			p.render(res)
 			p.countFrame(c)
 		}()

@@ -95,7 +95,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newServer(cfg, weights, func(file, _ string) string { return weights.HashedPath(weightsPath(file)) })
+	examples, err := prepareFiles(mount("/examples/images/", cfg.ExampleImages))
+	if err != nil {
+		return nil, err
+	}
+	return newServer(cfg, weights, examples, func(file, _ string) string { return weights.HashedPath(weightsPath(file)) })
 }
 
 // NewAPI prepares a server of which only API() is of use, for hosts that
@@ -107,15 +111,18 @@ func New(cfg Config) (*Server, error) {
 // name WriteSite writes it under, and cfg.Engine; cfg.Static is ignored.
 func NewAPI(cfg Config) (*Server, error) {
 	cfg.Static = nil
-	return newServer(cfg, emptyAssets(), func(file, sha256 string) string {
+	// Nothing here prepares files: that would link the brotli encoder
+	// into the Worker, whose upload size is limited.
+	return newServer(cfg, emptyAssets(), emptyAssets(), func(file, sha256 string) string {
 		return hashedName(weightsPath(file), sha256)
 	})
 }
 
-// newServer makes a server that serves weights (prepared or empty) and
-// reports weightsURL(file, sha256) as each file's URL.
-func newServer(cfg Config, weights *Assets, weightsURL func(file, sha256 string) string) (*Server, error) {
-	s := &Server{static: cfg.Static, weights: weights, limits: cfg.Limits.withDefaults(), log: cfg.Logger}
+// newServer makes a server that serves weights and example images
+// (prepared or empty) and reports weightsURL(file, sha256) as each
+// file's URL.
+func newServer(cfg Config, weights, examples *Assets, weightsURL func(file, sha256 string) string) (*Server, error) {
+	s := &Server{static: cfg.Static, weights: weights, examples: examples, limits: cfg.Limits.withDefaults(), log: cfg.Logger}
 	if s.static == nil {
 		s.static = emptyAssets()
 	}
@@ -127,9 +134,6 @@ func newServer(cfg Config, weights *Assets, weightsURL func(file, sha256 string)
 		s.engine = s.static.Engine()
 	}
 	var err error
-	if s.examples, err = prepareFiles(mount("/examples/images/", cfg.ExampleImages)); err != nil {
-		return nil, err
-	}
 	if s.models, err = LoadModels(maps.Clone(cfg.Weights), s.limits.Concurrent, weightsURL); err != nil {
 		return nil, err
 	}

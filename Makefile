@@ -76,9 +76,10 @@ wasm-check:
 # The engine's tests also run as WebAssembly under Node.js (which runs
 # SIMD128), once with the SIMD128 kernels the browser runs and once with
 # the plain Go kernels they fall back to; internal/wasmexec links them in.
+# So do the browser worker's.
 WASM_TEST := PATH="$(CURDIR)/internal/wasmexec:$$PATH" GOOS=js GOARCH=wasm SHUFFLENET_SHARED=$(SHARED)
 wasm-test:
-	$(WASM_TEST) $(GO) test ./engine/...
+	$(WASM_TEST) $(GO) test ./engine/... ./wasm
 	$(WASM_TEST) SHUFFLENET_SIMD128=off $(GO) test ./engine/...
 
 # Each parser's fuzz target runs briefly on top of its seed corpus.

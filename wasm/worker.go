@@ -30,18 +30,32 @@ type loadedModel struct {
 	overlay []byte    // cam rendered as an RGBA overlay of the crop
 }
 
-// serveInference exports globalThis.shufflenet = {load, classify, run} for
-// web/static/worker.js and the benchmarks. They return a plain object, with
-// an "error" field when something is wrong, because exceptions do not
-// cross the boundary.
+// serveInference exports globalThis.shufflenet = {load, classify, run,
+// collect} for web/static/worker.js and the benchmarks. They return a
+// plain object, with an "error" field when something is wrong, because
+// exceptions do not cross the boundary.
 func serveInference() {
 	in := &inference{models: map[string]*loadedModel{}}
 	js.Global().Set("shufflenet", js.ValueOf(map[string]any{
-		"load":     js.FuncOf(in.load),
-		"classify": js.FuncOf(in.classify),
-		"run":      js.FuncOf(in.run),
-		"collect":  js.FuncOf(collect),
+		"load":     guarded(in.load),
+		"classify": guarded(in.classify),
+		"run":      guarded(in.run),
+		"collect":  guarded(collect),
 	}))
+}
+
+// guarded exports fn, turning a panic into an error answer: a panic would
+// otherwise end the Go program, and with it the worker, for the rest of
+// the page's life.
+func guarded(fn func(js.Value, []js.Value) any) js.Func {
+	return js.FuncOf(func(this js.Value, args []js.Value) (answer any) {
+		defer func() {
+			if r := recover(); r != nil {
+				answer = failure(fmt.Sprintf("internal error: %v", r))
+			}
+		}()
+		return fn(this, args)
+	})
 }
 
 // load(name, bytes: Uint8Array) -> model description. The shim has

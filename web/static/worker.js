@@ -54,6 +54,11 @@ self.onmessage = ({ data: msg }) => {
   queue = queue.then(async () => {
     try {
       const result = await handle(msg);
+      if (result === undefined) {
+        // Go answers undefined only once its program has ended (a fatal
+        // error, printed to the console).
+        throw new Error('the engine stopped; reload the page');
+      }
       if (result && result.error) {
         self.postMessage({ id: msg.id, error: result.error });
       } else {

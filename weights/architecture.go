@@ -63,12 +63,9 @@ func decodeArchitecture(text string) (engine.Architecture, error) {
 		case "input":
 			a.Input, err = decodeInputConvention(v)
 		default:
-			err = fmt.Errorf("unknown key")
+			err = errUnknownKey
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		return nil
+		return err
 	})
 	return a, err
 }
@@ -95,12 +92,9 @@ func decodeInputConvention(v *fastjson.Value) (engine.InputConvention, error) {
 		case "resize_filter":
 			in.ResizeFilter, err = readString(v)
 		default:
-			err = fmt.Errorf("unknown key")
+			err = errUnknownKey
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		return nil
+		return err
 	})
 	return in, err
 }
@@ -139,24 +133,18 @@ func readFloat(v *fastjson.Value, bitSize int) (float64, error) {
 }
 
 // readInts reads an array of exactly len(dst) integers.
-func readInts(v *fastjson.Value, dst []int) error {
-	items, err := v.Array()
-	if err != nil {
-		return err
-	}
-	if len(items) != len(dst) {
-		return fmt.Errorf("%d values, want %d", len(items), len(dst))
-	}
-	for i, item := range items {
-		if dst[i], err = readInt(item); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func readInts(v *fastjson.Value, dst []int) error { return readArray(v, dst, readInt) }
 
 // readFloats32 reads an array of exactly len(dst) numbers.
 func readFloats32(v *fastjson.Value, dst []float32) error {
+	return readArray(v, dst, func(v *fastjson.Value) (float32, error) {
+		f, err := readFloat(v, 32)
+		return float32(f), err
+	})
+}
+
+// readArray reads an array of exactly len(dst) values with read.
+func readArray[T any](v *fastjson.Value, dst []T, read func(*fastjson.Value) (T, error)) error {
 	items, err := v.Array()
 	if err != nil {
 		return err
@@ -165,11 +153,9 @@ func readFloats32(v *fastjson.Value, dst []float32) error {
 		return fmt.Errorf("%d values, want %d", len(items), len(dst))
 	}
 	for i, item := range items {
-		f, err := readFloat(item, 32)
-		if err != nil {
+		if dst[i], err = read(item); err != nil {
 			return err
 		}
-		dst[i] = float32(f)
 	}
 	return nil
 }

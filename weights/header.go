@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -73,7 +74,7 @@ func readHeader(data []byte) (header, error) {
 		}
 		t, begin, end, err := readTensorInfo(v)
 		if err != nil {
-			return fmt.Errorf("tensor %q: %w", name, err)
+			return err
 		}
 		list = append(list, located{name, t, begin, end})
 		return nil
@@ -171,11 +172,8 @@ func readMetadata(v *fastjson.Value) (map[string]string, error) {
 	md := map[string]string{}
 	err := eachField(v, func(key string, v *fastjson.Value) error {
 		s, err := readString(v)
-		if err != nil {
-			return fmt.Errorf("__metadata__ %q: %w", key, err)
-		}
 		md[key] = s
-		return nil
+		return err
 	})
 	return md, err
 }
@@ -188,31 +186,24 @@ func readTensorInfo(v *fastjson.Value) (t tensorInfo, begin, end uint64, err err
 		switch key {
 		case "dtype":
 			s, err := readString(v)
-			if err != nil {
-				return fmt.Errorf("dtype: %w", err)
+			if err == nil {
+				t.dtype, err = safetensors.ParseDType(s)
 			}
-			if t.dtype, err = safetensors.ParseDType(s); err != nil {
-				return fmt.Errorf("dtype: %w", err)
-			}
-			return nil
+			return err
 		case "shape":
 			t.shape, err = readUints(v, -1)
-			if err != nil {
-				return fmt.Errorf("shape: %w", err)
-			}
 			if t.shape == nil {
 				t.shape = []uint64{} // a scalar
 			}
-			return nil
+			return err
 		case "data_offsets":
 			offsets, err := readUints(v, 2)
-			if err != nil {
-				return fmt.Errorf("data_offsets: %w", err)
+			if err == nil {
+				begin, end = offsets[0], offsets[1]
 			}
-			begin, end = offsets[0], offsets[1]
-			return nil
+			return err
 		}
-		return fmt.Errorf("unknown key %q", key)
+		return errUnknownKey
 	})
 	if err == nil && seen != 3 {
 		err = fmt.Errorf("want the keys dtype, shape and data_offsets, got %d keys", seen)
@@ -220,8 +211,12 @@ func readTensorInfo(v *fastjson.Value) (t tensorInfo, begin, end uint64, err err
 	return t, begin, end, err
 }
 
-// eachField calls f with each key and value of a JSON object, in order;
-// a key given twice is an error, as JSON leaves its meaning open.
+// errUnknownKey is the error for a key the format does not have.
+var errUnknownKey = errors.New("unknown key")
+
+// eachField calls f with each key and value of a JSON object, in order,
+// and names the key in f's error; a key given twice is an error, as JSON
+// leaves its meaning open.
 func eachField(v *fastjson.Value, f func(key string, v *fastjson.Value) error) error {
 	o, err := v.Object()
 	if err != nil {
@@ -240,7 +235,9 @@ func eachField(v *fastjson.Value, f func(key string, v *fastjson.Value) error) e
 			err = fmt.Errorf("key %q given twice", key)
 		default:
 			seen[key] = true
-			err = f(key, v)
+			if e := f(key, v); e != nil {
+				err = fmt.Errorf("%q: %w", key, e)
+			}
 		}
 	})
 	return err

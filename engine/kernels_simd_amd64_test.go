@@ -219,3 +219,7 @@ func BenchmarkForwardKernels(b *testing.B) {
 		}
 	}
 }
+
+// withRoom returns the maps of m with their room after them in capacity,
+// as newMaps lays them out.
+func withRoom(m paddedMaps) []float32 { return m.mem[m.pad:len(m.mem):len(m.mem)] }

@@ -21,7 +21,3 @@ func nanRoom(rng *rand.Rand, n, room int) paddedMaps {
 	copy(m.maps, randomSlice(rng, n, -1, 1))
 	return m
 }
-
-// withRoom returns the maps of m with their room after them in capacity,
-// as newMaps lays them out.
-func withRoom(m paddedMaps) []float32 { return m.mem[m.pad:len(m.mem):len(m.mem)] }

@@ -12,8 +12,8 @@ import (
 // engine) and the JavaScript host (web/static/simd128.js) instantiates
 // with Go's own memory as its memory, so that the kernels read and write
 // Go's buffers in place. Each layer calls its kernel once, through a
-// go:wasmimport function (simd128_calls_wasm.go), with the addresses of
-// its buffers and its sizes.
+// function imported with a wasmimport directive (simd128_calls_wasm.go),
+// with the addresses of its buffers and its sizes.
 //
 // The kernels compute what the portable kernels compute, in the same
 // order, so the results are the same (see kernels_simd128_wasm_test.go).

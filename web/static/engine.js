@@ -89,6 +89,7 @@ export class Pool {
     const w = { worker: new Worker(this.workerURL), busy: false, models: new Set() };
     w.worker.onmessage = ({ data }) => {
       const p = this.pending.get(data.id);
+      if (!p) return; // already answered (a worker that failed after answering)
       this.pending.delete(data.id);
       if (data.error) p.reject(new Error(data.error)); else p.resolve(data.result);
     };
@@ -128,13 +129,15 @@ export class Pool {
       return info;
     };
     const loaded = send(this.workers[0]);
-    this.othersStarted ??= loaded.then(() => new Promise((resolve) => {
-      this.firstClassified = resolve;
-      setTimeout(resolve, 1000);
-    })).then(() => this.startOthers());
-    this.othersStarted
-      .then(() => Promise.all(this.workers.slice(1).map(send)))
-      .catch((e) => console.warn(`a worker could not load ${name}: ${e.message}`));
+    loaded.then(() => {
+      this.othersStarted ??= new Promise((resolve) => {
+        this.firstClassified = resolve;
+        setTimeout(resolve, 1000);
+      }).then(() => this.startOthers());
+      this.othersStarted
+        .then(() => Promise.all(this.workers.slice(1).map(send)))
+        .catch((e) => console.warn(`a worker could not load ${name}: ${e.message}`));
+    }, () => {}); // the caller gets the first worker's error
     return loaded;
   }
 

@@ -20,10 +20,10 @@ import (
 // that this reader accepts nothing the library rejects, and reads what it
 // accepts the same way), but the library decodes the header through
 // encoding/json into a map of maps, and in a browser that reflection is
-// most of a model's first load: running it for the first time costs the
-// worker about 50 ms of lazily compiled code, and V8 then spends about
-// 200 ms of a core recompiling encoding/json's hot functions with its
-// optimizing compiler while the first prediction waits for that core.
+// most of a model's first load: running it for the first time cost the
+// worker about 50 ms of lazily compiled code, and V8 then spent about
+// 200 ms of CPU recompiling encoding/json's hot functions with its
+// optimizing compiler, on a machine the first prediction keeps busy.
 
 // tensorInfo is one tensor of a header: its dtype, shape and bytes.
 type tensorInfo struct {
@@ -69,7 +69,8 @@ func readHeader(data []byte) (header, error) {
 	h := header{tensors: map[string]tensorInfo{}}
 	err = eachField(root, func(name string, v *fastjson.Value) error {
 		if name == "__metadata__" {
-			h.metadata, err = readMetadata(v)
+			md, err := readMetadata(v)
+			h.metadata = md
 			return err
 		}
 		t, begin, end, err := readTensorInfo(v)

@@ -27,7 +27,6 @@ type page struct {
 	video      *dom.HTMLVideoElement
 	last       js.Value // the last result, for redrawing the heat map
 	lastPixels js.Value // the last picture's pixels, to classify again with another model or for its heat map
-	lastMapped bool     // whether the last result was asked for its heat map
 	camera     *camera
 }
 
@@ -222,14 +221,12 @@ func (p *page) classifyBlob(blob js.Value) {
 }
 
 func (p *page) classifyPixels(pixels js.Value) {
-	mapped := p.heatmapShown()
-	res, err := await(p.pool.Call("classify", p.model.name, pixels, 5, mapped, false))
+	res, err := await(p.pool.Call("classify", p.model.name, pixels, 5, p.heatmapShown(), false))
 	if err != nil {
 		p.showError("Classification failed: " + err.Error())
 		return
 	}
 	p.clearError()
-	p.lastMapped = mapped
 	p.render(res)
 }
 
@@ -283,9 +280,8 @@ func (p *page) drawHeatmap() {
 	if p.last.Truthy() {
 		overlay = p.last.Get("heatmap")
 	}
-	if show && !p.lastMapped && p.camera == nil && p.lastPixels.Truthy() {
-		p.lastMapped = true // one request
-		go p.classifyPixels(p.lastPixels)
+	if show && !overlay.Truthy() && p.camera == nil && p.lastPixels.Truthy() {
+		go p.classifyPixels(p.lastPixels) // asks for the map this time
 	}
 	if !show || !overlay.Truthy() {
 		p.overlay.SetAttribute("hidden", "")
@@ -334,14 +330,13 @@ func (p *page) cameraLoop(c *camera) {
 		if !pixels.Truthy() {
 			continue
 		}
-		mapped := p.heatmapShown()
-		promise := p.pool.Call("classify", p.model.name, pixels, 5, mapped, true)
+		promise := p.pool.Call("classify", p.model.name, pixels, 5, p.heatmapShown(), true)
 		go func() {
 			res, err := await(promise)
 			if err != nil || !res.Truthy() || c.stopped {
 				return
 			}
-			p.lastPixels, p.lastMapped = pixels, mapped
+			p.lastPixels = pixels
 			p.render(res)
 			p.countFrame(c)
 		}()

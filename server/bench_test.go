@@ -4,21 +4,13 @@ import (
 	"testing"
 
 	"github.com/shufflenet-go/shufflenet/engine"
-	"github.com/shufflenet-go/shufflenet/internal/shared"
+	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/weights"
-	"github.com/shufflenet-go/shufflenet/weights/convert"
 )
 
-// int8Weights is the real Megvii g3 0.5x as `make weights` ships it (int8),
-// converted once.
+// int8Weights is the real Megvii g3 0.5x as `make weights` ships it (int8).
 func int8Weights(b *testing.B) map[string][]byte {
-	b.Helper()
-	ckpt := shared.Read(b, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
-	res, err := convert.Checkpoint(ckpt, convert.Options{DType: weights.Int8, SourceName: "megvii-shufflenetv1-g3-0.5x.pth.tar"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return map[string][]byte{"megvii-g3-0.5x.int8.safetensors": res.File}
+	return map[string][]byte{megvii.File: megvii.Weights(b, weights.Int8)}
 }
 
 // BenchmarkLoad measures what a fresh instance of the Cloudflare Worker
@@ -30,7 +22,7 @@ func int8Weights(b *testing.B) map[string][]byte {
 //	    go test -run '^$' -bench Load ./server
 func BenchmarkLoad(b *testing.B) {
 	files := int8Weights(b)
-	data := files["megvii-g3-0.5x.int8.safetensors"]
+	data := files[megvii.File]
 	b.Run("NewAPI", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := NewAPI(Config{Weights: files}); err != nil {

@@ -26,9 +26,9 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
-	"github.com/shufflenet-go/shufflenet/weights/convert"
 )
 
 // testSite is a small front end with the reference patterns the real one
@@ -43,28 +43,10 @@ var testSite = fstest.MapFS{
 	"style.css":          {Data: []byte(`body { margin: 0 }`)},
 }
 
-var (
-	testWeightsOnce sync.Once
-	testWeights     map[string][]byte
-	testWeightsErr  error
-)
-
-// megviiWeights converts the real Megvii g3 0.5x checkpoint once (float16:
-// quick to make, small to compress; the int8 path is tested elsewhere).
+// megviiWeights is the real Megvii g3 0.5x (float16: quick to make, small
+// to compress; the int8 path is tested elsewhere).
 func megviiWeights(t testing.TB) map[string][]byte {
-	t.Helper()
-	ckpt := shared.Read(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
-	testWeightsOnce.Do(func() {
-		var res *convert.Result
-		res, testWeightsErr = convert.Checkpoint(ckpt, convert.Options{DType: weights.Float16, SourceName: "megvii-shufflenetv1-g3-0.5x.pth.tar"})
-		if testWeightsErr == nil {
-			testWeights = map[string][]byte{"megvii-g3-0.5x.int8.safetensors": res.File}
-		}
-	})
-	if testWeightsErr != nil {
-		t.Fatal(testWeightsErr)
-	}
-	return testWeights
+	return map[string][]byte{"megvii-g3-0.5x.safetensors": megvii.Weights(t, weights.Float16)}
 }
 
 // tinyWeights is a small random network (16/32/64 channels): enough for

@@ -7,44 +7,22 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/shufflenet-go/shufflenet/classify"
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
+	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/preprocess"
 	"github.com/shufflenet-go/shufflenet/server"
 	"github.com/shufflenet-go/shufflenet/web"
 	"github.com/shufflenet-go/shufflenet/weights"
-	"github.com/shufflenet-go/shufflenet/weights/convert"
 )
 
-var (
-	siteOnce    sync.Once
-	siteWeights []byte
-	siteErr     error
-)
-
-// weightsFile is the real Megvii g3 0.5x as the server ships it (int8),
-// converted once per test run.
-func weightsFile(t testing.TB) []byte {
-	t.Helper()
-	ckpt := shared.Read(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar")
-	siteOnce.Do(func() {
-		var res *convert.Result
-		res, siteErr = convert.Checkpoint(ckpt, convert.Options{DType: weights.Int8, SourceName: "megvii-shufflenetv1-g3-0.5x.pth.tar"})
-		if siteErr == nil {
-			siteWeights = res.File
-		}
-	})
-	if siteErr != nil {
-		t.Fatal(siteErr)
-	}
-	return siteWeights
-}
+// weightsFile is the real Megvii g3 0.5x as the server ships it (int8).
+func weightsFile(t testing.TB) []byte { return megvii.Weights(t, weights.Int8) }
 
 // startSite serves the real front end and weights on 127.0.0.1.
 func startSite(t testing.TB) string {
@@ -59,7 +37,7 @@ func startSite(t testing.TB) string {
 		}
 		t.Skip("skipping: the engine is not built (make wasm)")
 	}
-	srv, err := server.New(server.Config{Static: static, Weights: map[string][]byte{"megvii-g3-0.5x.int8.safetensors": weightsFile(t)}})
+	srv, err := server.New(server.Config{Static: static, Weights: map[string][]byte{megvii.File: weightsFile(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -206,15 +206,9 @@ func BenchmarkForwardKernels(b *testing.B) {
 		}
 		for _, m := range benchModels {
 			b.Run(ks.name+"/"+m.name, func(b *testing.B) {
-				a, err := m.arch()
-				if err != nil {
-					b.Fatal(err)
-				}
-				rng := rand.New(rand.NewPCG(7, 7))
-				p, _ := Fold(a, randomTrained(a, rng))
-				n, _ := New(a, p)
+				n, input := m.network(b, 7)
 				withKernels(n, ks)
-				benchmarkForward(b, n, randomInput(rng, 3*224*224))
+				benchmarkForward(b, n, input)
 			})
 		}
 	}

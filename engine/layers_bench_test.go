@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"math/rand/v2"
 	"testing"
 )
 
@@ -12,22 +11,11 @@ import (
 // values). The ms/op of the kinds add up to about one Forward.
 func BenchmarkLayers(b *testing.B) {
 	for _, m := range benchModels {
-		a, err := m.arch()
-		if err != nil {
+		n, input := m.network(b, 7)
+		if _, err := n.Forward(input); err != nil {
 			b.Fatal(err)
 		}
-		rng := rand.New(rand.NewPCG(7, 7))
-		p, err := Fold(a, randomTrained(a, rng))
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, err := New(a, p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := n.Forward(randomInput(rng, 3*224*224)); err != nil {
-			b.Fatal(err)
-		}
+		a := n.arch
 		buf := &n.buf
 		eachUnit := func(f func(u *unit, in, out []float32)) {
 			x, y := buf.act[0], buf.act[1]
@@ -74,8 +62,7 @@ func BenchmarkLayers(b *testing.B) {
 				n.classifier.run(buf.logits, buf.pooled)
 			}},
 		}
-		stemInput := randomInput(rng, 3*224*224)
-		kinds[0].run = func() { n.stem.run(buf.stemOut, unpadded(stemInput), &buf.conv) }
+		kinds[0].run = func() { n.stem.run(buf.stemOut, unpadded(input), &buf.conv) }
 		for _, k := range kinds {
 			b.Run(m.name+"/"+k.name, func(b *testing.B) {
 				for b.Loop() {

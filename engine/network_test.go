@@ -80,20 +80,7 @@ func checkAgainstNaive(t *testing.T, a Architecture, setup func(*Network)) {
 func TestForwardAllocatesNothing(t *testing.T) {
 	for _, m := range benchModels {
 		t.Run(m.name, func(t *testing.T) {
-			a, err := m.arch()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(2, 2))
-			p, err := Fold(a, randomTrained(a, rng))
-			if err != nil {
-				t.Fatal(err)
-			}
-			n, err := New(a, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			input := randomInput(rng, 3*224*224)
+			n, input := m.network(t, 2)
 			if allocs := testing.AllocsPerRun(3, func() {
 				if _, err := n.Forward(input); err != nil {
 					t.Fatal(err)
@@ -194,26 +181,42 @@ func TestClassActivationMap(t *testing.T) {
 }
 
 // benchModels are the models the issue compares against PyTorch.
-var benchModels = []struct {
-	name string
-	arch func() (Architecture, error)
-}{
+var benchModels = []benchModel{
 	{"seed_g3_1x", func() (Architecture, error) { return SeedArchitecture(3) }},
 	{"megvii_g3_1.0x", func() (Architecture, error) { return MegviiArchitecture(3, 1) }},
 	{"megvii_g3_0.5x", func() (Architecture, error) { return MegviiArchitecture(3, 0.5) }},
 }
 
+type benchModel struct {
+	name string
+	arch func() (Architecture, error)
+}
+
+// network builds the model with random trained-looking weights (see
+// randomTrained), and a random input for it, from seed.
+func (m benchModel) network(t testing.TB, seed uint64) (*Network, []float32) {
+	t.Helper()
+	a, err := m.arch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	p, err := Fold(a, randomTrained(a, rng))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(a, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, randomInput(rng, 3*a.InputSize()*a.InputSize())
+}
+
 func BenchmarkForward(b *testing.B) {
 	for _, m := range benchModels {
 		b.Run(m.name, func(b *testing.B) {
-			a, err := m.arch()
-			if err != nil {
-				b.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(7, 7))
-			p, _ := Fold(a, randomTrained(a, rng))
-			n, _ := New(a, p)
-			benchmarkForward(b, n, randomInput(rng, 3*224*224))
+			n, input := m.network(b, 7)
+			benchmarkForward(b, n, input)
 		})
 	}
 }

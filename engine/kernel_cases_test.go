@@ -55,6 +55,26 @@ func (c pointwiseCase) layer(rng *rand.Rand) pointwise {
 	return p
 }
 
+// pointwiseFixture is where a pointwise case's test starts: the layer,
+// its input and residual maps with NaN room around them, what the
+// portable kernel makes of them, and the rng for the rest of the test.
+type pointwiseFixture struct {
+	rng           *rand.Rand
+	layer         pointwise
+	src, residual paddedMaps
+	want          []float32
+}
+
+func (c pointwiseCase) fixture(room int) pointwiseFixture {
+	rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.hw)))
+	f := pointwiseFixture{rng: rng, layer: c.layer(rng)}
+	f.src = nanRoom(rng, c.in*c.hw, room)
+	f.residual = nanRoom(rng, c.out*c.hw, room)
+	f.want = make([]float32, c.out*c.hw)
+	f.layer.runPortable(f.want, f.src.maps, f.residual.maps)
+	return f
+}
+
 type conv3x3Case struct {
 	in, out, groups, stride, inSize int
 	ep                              epilogue
@@ -95,6 +115,25 @@ func (c conv3x3Case) outSize() int { return c.inSize / c.stride }
 func (c conv3x3Case) layer(rng *rand.Rand) conv3x3 {
 	return conv3x3{in: c.in, out: c.out, groups: c.groups, stride: c.stride, inSize: c.inSize, outSize: c.outSize(),
 		weight: randomSlice(rng, c.out*c.in/c.groups*9, -1, 1), bias: randomSlice(rng, c.out, -1, 1), ep: c.ep}
+}
+
+// conv3x3Fixture is where a 3x3 case's test starts: the layer, its input
+// maps with NaN room around them, what the portable kernel makes of them,
+// and the rng for the rest of the test.
+type conv3x3Fixture struct {
+	rng   *rand.Rand
+	layer conv3x3
+	src   paddedMaps
+	want  []float32
+}
+
+func (c conv3x3Case) fixture(room int) conv3x3Fixture {
+	rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.inSize)))
+	f := conv3x3Fixture{rng: rng, layer: c.layer(rng)}
+	f.src = nanRoom(rng, c.in*c.inSize*c.inSize, room)
+	f.want = make([]float32, c.out*c.outSize()*c.outSize())
+	f.layer.runPortable(f.want, f.src.maps, make([]float32, c.inSize))
+	return f
 }
 
 type poolCase struct {

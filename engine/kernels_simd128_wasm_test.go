@@ -48,21 +48,15 @@ func TestPointwiseSIMD128MatchesPortable(t *testing.T) {
 	needSIMD128(t)
 	for _, c := range pointwiseCases {
 		t.Run(c.String(), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.hw)))
-			p := c.layer(rng)
-			k := newPointwiseSIMD128(&p)
+			const room = 64
+			f := c.fixture(room)
+			k := newPointwiseSIMD128(&f.layer)
 			if k == nil {
 				t.Skip("no SIMD128 kernel for this shape: the portable one runs")
 			}
-			room := 64
-			src := nanRoom(rng, c.in*c.hw, room)
-			residual := nanRoom(rng, c.out*c.hw, room)
-			want := make([]float32, c.out*c.hw)
-			p.runPortable(want, src.maps, residual.maps)
-
-			got := nanRoom(rng, c.out*c.hw, room)
-			k.run(&p, got.maps, src.maps, residual.maps)
-			sameMaps(t, got, want)
+			got := nanRoom(f.rng, c.out*c.hw, room)
+			k.run(&f.layer, got.maps, f.src.maps, f.residual.maps)
+			sameMaps(t, got, f.want)
 		})
 	}
 }
@@ -72,21 +66,17 @@ func TestConv3x3SIMD128MatchesPortable(t *testing.T) {
 	for _, c := range conv3x3Cases {
 		outSize := c.outSize()
 		t.Run(c.String(), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.inSize)))
-			conv := c.layer(rng)
-			room := 64
-			src := nanRoom(rng, c.in*c.inSize*c.inSize, room)
-			want := make([]float32, c.out*outSize*outSize)
-			conv.runPortable(want, src.maps, make([]float32, c.inSize))
-
+			const room = 64
+			f := c.fixture(room)
+			conv := f.layer
 			conv.simd = newConv3x3SIMD128(&conv)
 			if conv.simd == nil {
 				t.Skip("no SIMD128 kernel for this shape: the portable one runs")
 			}
-			scratch := convScratch{phases: nanRoom(rng, conv.simd.(phaseUser).phaseLen(&conv), room)}
-			got := nanRoom(rng, c.out*outSize*outSize, room)
-			conv.run(got.maps, src, &scratch)
-			sameMaps(t, got, want)
+			scratch := convScratch{phases: nanRoom(f.rng, conv.simd.(phaseUser).phaseLen(&conv), room)}
+			got := nanRoom(f.rng, c.out*outSize*outSize, room)
+			conv.run(got.maps, f.src, &scratch)
+			sameMaps(t, got, f.want)
 		})
 	}
 }

@@ -58,17 +58,11 @@ func TestPointwiseSIMDMatchesPortable(t *testing.T) {
 func testPointwiseKernels(t *testing.T, ks *simdKernels) {
 	for _, c := range pointwiseCases {
 		t.Run(c.String(), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.hw)))
-			p := c.layer(rng)
-			room := 64
-			src := nanRoom(rng, c.in*c.hw, room)
-			residual := nanRoom(rng, c.out*c.hw, room)
-			want := make([]float32, c.out*c.hw)
-			p.runPortable(want, src.maps, residual.maps)
-
-			got := nanRoom(rng, c.out*c.hw, room)
-			newPointwiseWith(ks, &p).run(&p, withRoom(got), withRoom(src), withRoom(residual))
-			compareMaps(t, got, want, c.in/c.groups)
+			const room = 64
+			f := c.fixture(room)
+			got := nanRoom(f.rng, c.out*c.hw, room)
+			newPointwiseWith(ks, &f.layer).run(&f.layer, withRoom(got), withRoom(f.src), withRoom(f.residual))
+			compareMaps(t, got, f.want, c.in/c.groups)
 		})
 	}
 }
@@ -81,18 +75,14 @@ func testConv3x3Kernels(t *testing.T, ks *simdKernels) {
 	for _, c := range conv3x3Cases {
 		outSize := c.outSize()
 		t.Run(c.String(), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.inSize)))
-			conv := c.layer(rng)
 			room := max(c.inSize, outSize) + 1 + 4*vectorLanes
-			src := nanRoom(rng, c.in*c.inSize*c.inSize, room)
-			want := make([]float32, c.out*outSize*outSize)
-			conv.runPortable(want, src.maps, make([]float32, c.inSize))
-
+			f := c.fixture(room)
+			conv := f.layer
 			conv.simd = ks.conv3x3(&conv)
-			scratch := convScratch{phases: nanRoom(rng, c.in*c.inSize*c.inSize, room)}
-			got := nanRoom(rng, c.out*outSize*outSize, room)
-			conv.run(withRoom(got), src, &scratch)
-			compareMaps(t, got, want, c.in/c.groups*9)
+			scratch := convScratch{phases: nanRoom(f.rng, c.in*c.inSize*c.inSize, room)}
+			got := nanRoom(f.rng, c.out*outSize*outSize, room)
+			conv.run(withRoom(got), f.src, &scratch)
+			compareMaps(t, got, f.want, c.in/c.groups*9)
 		})
 	}
 }

@@ -162,4 +162,26 @@ func (c poolCase) String() string {
 	return fmt.Sprintf("%dx%dx%d_average%t", c.channels, c.inSize, c.inSize, c.average)
 }
 
-var classifierCases = []struct{ in, out int }{{960, 1000}, {480, 1000}, {1536, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}, {9, 2}}
+type classifierCase struct{ in, out int }
+
+var classifierCases = []classifierCase{{960, 1000}, {480, 1000}, {1536, 1000}, {3, 7}, {17, 64}, {64, 65}, {1, 1}, {9, 2}}
+
+func (c classifierCase) String() string { return fmt.Sprintf("%dto%d", c.in, c.out) }
+
+// classifierFixture is where a classifier case's test starts: the layer,
+// its input, what the portable kernel makes of it, and the rng for the
+// rest of the test.
+type classifierFixture struct {
+	rng       *rand.Rand
+	layer     classifier
+	src, want []float32
+}
+
+func (c classifierCase) fixture() classifierFixture {
+	rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
+	f := classifierFixture{rng: rng, layer: classifier{in: c.in, out: c.out, weight: randomSlice(rng, c.in*c.out, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}}
+	f.src = randomSlice(rng, c.in, -1, 1)
+	f.want = make([]float32, c.out)
+	f.layer.run(f.want, f.src)
+	return f
+}

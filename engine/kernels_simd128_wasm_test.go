@@ -112,16 +112,13 @@ func TestPoolSIMD128MatchesPortable(t *testing.T) {
 func TestClassifierSIMD128MatchesPortable(t *testing.T) {
 	needSIMD128(t)
 	for _, c := range classifierCases {
-		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
-			cl := classifier{in: c.in, out: c.out, weight: randomSlice(rng, c.in*c.out, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
-			src := randomSlice(rng, c.in, -1, 1)
-			want := make([]float32, c.out)
-			cl.run(want, src)
+		t.Run(c.String(), func(t *testing.T) {
+			f := c.fixture()
+			cl := f.layer
 			cl.simd = newClassifierSIMD128(&cl)
-			got := nanRoom(rng, c.out, 64)
-			cl.run(got.maps, src)
-			sameMaps(t, got, want)
+			got := nanRoom(f.rng, c.out, 64)
+			cl.run(got.maps, f.src)
+			sameMaps(t, got, f.want)
 		})
 	}
 }

@@ -3,7 +3,6 @@
 package engine
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -143,16 +142,13 @@ func TestClassifierSIMDMatchesPortable(t *testing.T) {
 
 func testClassifierKernels(t *testing.T, ks *simdKernels) {
 	for _, c := range classifierCases {
-		t.Run(fmt.Sprintf("%dto%d", c.in, c.out), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(c.in), uint64(c.out)))
-			cl := classifier{in: c.in, out: c.out, weight: randomSlice(rng, c.in*c.out, -1, 1), bias: randomSlice(rng, c.out, -1, 1)}
-			src := randomSlice(rng, c.in, -1, 1)
-			want := make([]float32, c.out)
-			cl.run(want, src)
+		t.Run(c.String(), func(t *testing.T) {
+			f := c.fixture()
+			cl := f.layer
 			cl.simd = ks.classifier(&cl)
-			got := nanRoom(rng, c.out, classifierTile)
-			cl.run(withRoom(got), src)
-			compareMaps(t, got, want, c.in)
+			got := nanRoom(f.rng, c.out, classifierTile)
+			cl.run(withRoom(got), f.src)
+			compareMaps(t, got, f.want, c.in)
 		})
 	}
 }

@@ -60,6 +60,9 @@ func New(t testing.TB, flags ...chromedp.ExecAllocatorOption) *Browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium keeps its singleton socket in a directory of its own
+		// under $TMPDIR, which it leaves behind when the test ends it.
+		chromedp.Env("TMPDIR=" + t.TempDir()),
 		chromedp.WindowSize(1200, 900),
 	}
 	opts = append(opts, flags...)

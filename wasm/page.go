@@ -50,10 +50,10 @@ func runPage() {
 	doc := dom.GetWindow().Document().(dom.HTMLDocument)
 	p := &page{
 		doc: doc, shim: cfg.Get("shim"), pool: cfg.Get("shim").Get("pool"),
-		picture: doc.GetElementByID("picture").(*dom.HTMLCanvasElement),
-		overlay: doc.GetElementByID("overlay").(*dom.HTMLCanvasElement),
-		video:   doc.GetElementByID("video").(*dom.HTMLVideoElement),
 	}
+	p.picture = &dom.HTMLCanvasElement{BasicHTMLElement: p.byID("picture")}
+	p.overlay = &dom.HTMLCanvasElement{BasicHTMLElement: p.byID("overlay")}
+	p.video = &dom.HTMLVideoElement{HTMLMediaElement: &dom.HTMLMediaElement{BasicHTMLElement: p.byID("video")}}
 	list := cfg.Get("models")
 	for i := range list.Length() {
 		m := list.Index(i)
@@ -72,7 +72,25 @@ func runPage() {
 	go p.useModel(p.find(initial.Get("name").String()), initial.Get("loading"))
 }
 
-func (p *page) byID(id string) dom.HTMLElement { return p.doc.GetElementByID(id).(dom.HTMLElement) }
+// byID finds an element of the page. It wraps the element for dom/v2
+// itself, as create does, because dom/v2's GetElementByID and
+// CreateElement look for the element's most specific Go type by comparing
+// its constructor with those of up to 70 kinds of HTML element, one
+// JavaScript call each: on a first visit, before V8 has optimized
+// anything, that search was most of the time the page took to show a
+// result, and its code was the costliest V8 had to optimize.
+func (p *page) byID(id string) *dom.BasicHTMLElement {
+	return htmlElement(p.doc.Underlying().Call("getElementById", id))
+}
+
+// create makes a new element (see byID).
+func (p *page) create(tag string) *dom.BasicHTMLElement {
+	return htmlElement(p.doc.Underlying().Call("createElement", tag))
+}
+
+func htmlElement(v js.Value) *dom.BasicHTMLElement {
+	return &dom.BasicHTMLElement{BasicElement: &dom.BasicElement{BasicNode: &dom.BasicNode{Value: v}}}
+}
 
 func (p *page) find(name string) modelInfo {
 	for _, m := range p.models {
@@ -86,7 +104,7 @@ func (p *page) find(name string) modelInfo {
 func (p *page) fillModelPicker() {
 	sel := p.byID("model")
 	for _, m := range p.models {
-		opt := p.doc.CreateElement("option").(*dom.HTMLOptionElement)
+		opt := &dom.HTMLOptionElement{BasicHTMLElement: p.create("option")}
 		opt.SetValue(m.name)
 		label := fmt.Sprintf("%s (%s, %.0f KB", m.name, m.family, float64(m.bytes)/1024)
 		if m.top1 > 0 {
@@ -103,7 +121,7 @@ func (p *page) fillModelPicker() {
 // wire connects the interface's events. Handlers must not block the
 // browser, so anything that waits runs in a goroutine.
 func (p *page) wire() {
-	file := p.byID("file").(*dom.HTMLInputElement)
+	file := &dom.HTMLInputElement{BasicHTMLElement: p.byID("file")}
 	file.AddEventListener("change", false, func(dom.Event) {
 		if files := file.Files(); len(files) > 0 {
 			go p.classifyBlob(files[0].Value)
@@ -143,7 +161,7 @@ func (p *page) wire() {
 	p.byID("camera").AddEventListener("click", false, func(dom.Event) { go p.toggleCamera() })
 	p.byID("heatmap").AddEventListener("change", false, func(dom.Event) { p.drawHeatmap() })
 	p.byID("model").AddEventListener("change", false, func(dom.Event) {
-		name := p.byID("model").(*dom.HTMLSelectElement).Value()
+		name := (&dom.HTMLSelectElement{BasicHTMLElement: p.byID("model")}).Value()
 		go p.useModel(p.find(name), js.Null())
 	})
 }
@@ -240,14 +258,14 @@ func (p *page) render(res js.Value) {
 	for i := range top.Length() {
 		pred := top.Index(i)
 		label, prob := pred.Get("label").String(), pred.Get("prob").Float()
-		li := p.doc.CreateElement("li").(dom.HTMLElement)
-		name := p.doc.CreateElement("span").(dom.HTMLElement)
+		li := p.create("li")
+		name := p.create("span")
 		name.Class().Add("label")
 		name.SetTextContent(label)
-		pct := p.doc.CreateElement("span").(dom.HTMLElement)
+		pct := p.create("span")
 		pct.Class().Add("prob")
 		pct.SetTextContent(fmt.Sprintf("%.1f%%", 100*prob))
-		bar := p.doc.CreateElement("span").(dom.HTMLElement)
+		bar := p.create("span")
 		bar.Class().Add("bar")
 		bar.SetAttribute("aria-hidden", "true")
 		bar.Style().SetProperty("width", fmt.Sprintf("%.1f%%", 100*prob), "")
@@ -268,7 +286,7 @@ func (p *page) render(res js.Value) {
 // heatmapShown reports whether the heat map is asked for: the workers
 // render it only then, as it costs a first prediction about 15 ms.
 func (p *page) heatmapShown() bool {
-	return p.byID("heatmap").(*dom.HTMLInputElement).Checked()
+	return (&dom.HTMLInputElement{BasicHTMLElement: p.byID("heatmap")}).Checked()
 }
 
 // drawHeatmap shows or hides the class activation map of the last result

@@ -1,18 +1,23 @@
 package weights
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/valyala/fastjson"
 )
 
 // decodeArchitecture reads the "architecture" metadata, which Encode
-// writes with encoding/json. It is read field by field with fastjson for
-// the reason the header is (see header.go): encoding/json's reflection is
-// costly the first time a browser runs it. A key this build does not
+// writes with encoding/json. It is read field by field with fastjson
+// rather than with encoding/json, whose reflection is costly the first
+// time a browser runs it (see header.go); unlike the header, it is one
+// small object, read once. A key this build does not
 // know is an error rather than ignored, so a field added to
 // engine.Architecture without a line here fails the round-trip test.
 func decodeArchitecture(text string) (engine.Architecture, error) {
@@ -158,4 +163,102 @@ func readArray[T any](v *fastjson.Value, dst []T, read func(*fastjson.Value) (T,
 		}
 	}
 	return nil
+}
+
+// validateJSON holds text to the JSON grammar as encoding/json reads it.
+// fastjson's parser alone is lenient (leading zeros, bad escapes), and
+// its validator still lets control characters into strings and leaves
+// an unpaired UTF-16 surrogate escape as it is, where encoding/json
+// would read U+FFFD: those are errors here.
+func validateJSON(text []byte) error {
+	if err := fastjson.ValidateBytes(text); err != nil {
+		return err
+	}
+	inString, escaped, pairEnd := false, false, -1
+	for i, c := range text {
+		switch {
+		case !inString:
+			inString = c == '"'
+		case escaped:
+			escaped = false
+			if c != 'u' {
+				continue
+			}
+			// The validator has checked that 4 hex digits follow.
+			switch r := hex4(text[i+1:]); {
+			case utf16.IsSurrogate(r) && r < 0xdc00 && bytes.HasPrefix(text[i+5:], []byte(`\u`)) && isLowSurrogate(hex4(text[i+7:])):
+				pairEnd = i + 6 // the second half's 'u'
+			case utf16.IsSurrogate(r) && i != pairEnd:
+				return fmt.Errorf("unpaired surrogate \\u%04x in a string at byte %d", r, i-1)
+			}
+		case c == '\\':
+			escaped = true
+		case c == '"':
+			inString = false
+		case c < 0x20:
+			return fmt.Errorf("control character %q in a string at byte %d", c, i)
+		}
+	}
+	return nil
+}
+
+// hex4 reads the 4 hex digits that begin b as a UTF-16 code unit.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
+}
+
+// errUnknownKey is the error for a key the format does not have.
+var errUnknownKey = errors.New("unknown key")
+
+// eachField calls f with each key and value of a JSON object, in order,
+// and names the key in f's error; a key given twice is an error, as JSON
+// leaves its meaning open.
+func eachField(v *fastjson.Value, f func(key string, v *fastjson.Value) error) error {
+	o, err := v.Object()
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, o.Len())
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if err != nil {
+			return
+		}
+		key := string(k)
+		switch {
+		case !utf8.ValidString(key):
+			err = fmt.Errorf("key %q is not UTF-8", key)
+		case seen[key]:
+			err = fmt.Errorf("key %q given twice", key)
+		default:
+			seen[key] = true
+			if e := f(key, v); e != nil {
+				err = fmt.Errorf("%q: %w", key, e)
+			}
+		}
+	})
+	return err
+}
+
+// readString reads a JSON string, which must be valid UTF-8.
+func readString(v *fastjson.Value) (string, error) {
+	b, err := v.StringBytes()
+	if err != nil {
+		return "", err
+	}
+	if !utf8.Valid(b) {
+		return "", fmt.Errorf("%q is not UTF-8", b)
+	}
+	return string(b), nil
 }

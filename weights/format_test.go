@@ -129,7 +129,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"header longer than the file", binary.LittleEndian.AppendUint64(nil, 5000), "header"},
 		{"absurd header length", binary.LittleEndian.AppendUint64(nil, math.MaxUint64), "header"},
 		{"truncated data", good[:len(good)-3], "run past"},
-		{"not JSON", append(binary.LittleEndian.AppendUint64(nil, 4), "{{{{"...), "cannot parse JSON"},
+		{"not JSON", append(binary.LittleEndian.AppendUint64(nil, 4), "{{{{"...), "JSON"},
 		{"wrong format", edit(func(h map[string]any, d []byte) []byte {
 			h["__metadata__"].(map[string]any)["format"] = "gpt"
 			return withHeader(t, h, d)

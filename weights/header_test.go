@@ -63,6 +63,17 @@ func TestReadHeaderMatchesLibrary(t *testing.T) {
 			t.Fatalf("%s: rejected an encoded file: %v", dt, err)
 		}
 	}
+	// JSON as other writers may lay it out: whitespace between tokens
+	// and as padding, escapes (a surrogate pair among them), keys in
+	// another order, raw UTF-8, a scalar, an empty tensor.
+	other := file(" {\n\"__metadata__\" : {\"note\":\"caf\u00e9 \\\"\\u00e9\\\" \\ud83d\\ude00\\/\\t\"},"+
+		"\"\\u0061\\n\" : {\"shape\" : [ 2 ] , \"data_offsets\":[0, 2],\"dtype\":\"U8\"},"+
+		"\"s\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[2,6]},"+
+		"\"e\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[6,6]}\t}   ", make([]byte, 6))
+	if !sameAsLibrary(t, other) {
+		_, err := readHeader(other)
+		t.Fatalf("rejected %q: %v", other[8:], err)
+	}
 }
 
 func TestReadHeaderRejects(t *testing.T) {
@@ -77,9 +88,9 @@ func TestReadHeaderRejects(t *testing.T) {
 		{"unknown key", `{"a":{"dtype":"F32","shape":[2],"offsets":[0,8]}}`, eight, "unknown key"},
 		{"missing key", `{"a":{"dtype":"F32","shape":[2]}}`, eight, "want the keys"},
 		{"leading zero", `{"a":{"dtype":"F32","shape":[02],"data_offsets":[0,8]}}`, eight, "JSON"},
-		{"fraction", `{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}`, eight, "parse"},
-		{"negative", `{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, eight, "parse"},
-		{"bad escape", `{"a\q":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, eight, "JSON"},
+		{"fraction", `{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}`, eight, "fraction"},
+		{"negative", `{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, eight, "unsigned"},
+		{"bad escape", `{"a\q":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, eight, "escape"},
 		{"not UTF-8", "{\"a\xff\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", eight, "UTF-8"},
 		{"trailing value", `{} {}`, nil, "tail"},
 		{"metadata not strings", `{"__metadata__":{"k":1}}`, nil, "__metadata__"},
@@ -89,6 +100,16 @@ func TestReadHeaderRejects(t *testing.T) {
 		{"overflowing shape", `{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}`, eight, "shape"},
 		{"data left over", `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, eight, "after its header"},
 		{"data missing", `{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, eight, "run past"},
+		{"unpaired surrogate", `{"a\ud800":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, eight, "surrogate"},
+		{"low surrogate first", `{"a\udc00\ud800":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, eight, "surrogate"},
+		{"short \\u escape", `{"a\u12":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, eight, "hex"},
+		{"control character", "{\"a\tb\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", eight, "control"},
+		{"unterminated string", `{"a`, nil, "does not end"},
+		{"overflowing number", `{"a":{"dtype":"F32","shape":[18446744073709551616],"data_offsets":[0,8]}}`, eight, "overflows"},
+		{"null", `{"a":null}`, nil, "want '{'"},
+		{"trailing comma", `{"a":{"dtype":"F32","shape":[2,],"data_offsets":[0,8]}}`, eight, "unsigned"},
+		{"not an object", `[]`, nil, "want '{'"},
+		{"empty", ``, nil, "ends"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := readHeader(file(c.header, c.data))
@@ -107,6 +128,7 @@ func FuzzHeader(f *testing.F) {
 	f.Add(encodeTiny(f, Int8))
 	f.Add(file(`{"__metadata__":{"k":"v\u00e9"},"b":{"dtype":"F16","shape":[],"data_offsets":[4,6]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 6)))
 	f.Add(file(`{"a":{"dtype":"U8","shape":[0,3],"data_offsets":[0,0]}}`, nil))
+	f.Add(file(" {\"\\ud83d\\ude00\\n\\/\u00e9\" : {\"shape\" : [ 1 ] , \"dtype\":\"U8\",\"data_offsets\":[0,1]}}   ", []byte{7}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameAsLibrary(t, data)
 	})

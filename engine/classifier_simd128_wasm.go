@@ -11,10 +11,17 @@ type classifierSIMD128 struct {
 func newClassifierSIMD128(c *classifier) *classifierSIMD128 {
 	blocks := (c.out + 3) / 4
 	k := &classifierSIMD128{weights: make([]float32, blocks*4*c.in)}
-	for o := range c.out {
-		for i := range c.in {
-			k.weights[((o/4)*c.in+i)*4+o%4] = c.weight[o*c.in+i]
+	zero := make([]float32, c.in) // the rows past the last output
+	for b := range blocks {
+		var rows [4][]float32
+		for r := range rows {
+			if o := 4*b + r; o < c.out {
+				rows[r] = c.weight[o*c.in : (o+1)*c.in]
+			} else {
+				rows[r] = zero
+			}
 		}
+		interleave4(k.weights[4*b*c.in:4*(b+1)*c.in], rows)
 	}
 	return k
 }

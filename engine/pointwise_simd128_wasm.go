@@ -20,13 +20,24 @@ func newPointwiseSIMD128(p *pointwise) *pointwiseSIMD128 {
 		return nil
 	}
 	inPer, outPer := p.in/p.groups, p.out/p.groups
-	k := &pointwiseSIMD128{weights: make([]float32, 0, len(p.weight)), planes: make([]int32, p.out)}
+	k := &pointwiseSIMD128{weights: make([]float32, len(p.weight)), planes: make([]int32, p.out)}
+	at := 0 // where the next block of rows goes in k.weights
 	for g := range p.groups {
 		for first := 0; first < outPer; first += simd128.PointwiseRows {
-			rows := min(simd128.PointwiseRows, outPer-first)
+			o := g*outPer + first
+			block := k.weights[at : at+min(simd128.PointwiseRows, outPer-first)*inPer]
+			at += len(block)
+			if len(block) == 4*inPer {
+				interleave4(block, [4][]float32{
+					p.weight[o*inPer : (o+1)*inPer], p.weight[(o+1)*inPer : (o+2)*inPer],
+					p.weight[(o+2)*inPer : (o+3)*inPer], p.weight[(o+3)*inPer : (o+4)*inPer],
+				})
+				continue
+			}
+			rows := len(block) / inPer // the group's last, partial block
 			for i := range inPer {
 				for r := range rows {
-					k.weights = append(k.weights, p.weight[(g*outPer+first+r)*inPer+i])
+					block[i*rows+r] = p.weight[(o+r)*inPer+i]
 				}
 			}
 		}

@@ -60,9 +60,7 @@ func New(t testing.TB, flags ...chromedp.ExecAllocatorOption) *Browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.UserDataDir(t.TempDir()),
-		// Chromium keeps its singleton socket in a directory of its own
-		// under $TMPDIR, which it leaves behind when the test ends it.
-		chromedp.Env("TMPDIR=" + t.TempDir()),
+		chromedp.Env("TMPDIR=" + socketDir(t)),
 		chromedp.WindowSize(1200, 900),
 	}
 	opts = append(opts, flags...)
@@ -90,6 +88,20 @@ func New(t testing.TB, flags ...chromedp.ExecAllocatorOption) *Browser {
 		}
 	}()
 	return b
+}
+
+// socketDir is a temporary directory for Chromium's $TMPDIR, removed when
+// the test ends. Chromium keeps its singleton socket in a directory of
+// its own there and leaves it behind when a test ends the browser. The
+// name is short because a socket's path is limited to about 100 bytes,
+// which t.TempDir's names (the test's name and more) can exceed.
+func socketDir(t testing.TB) string {
+	dir, err := os.MkdirTemp("", "chromium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // Run runs steps with a time limit.

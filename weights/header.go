@@ -167,13 +167,14 @@ func (p *headerParser) tensor() (t tensorInfo, begin, end uint64, err error) {
 			}
 			offsets = true
 			o, err := p.uints(make([]uint64, 0, 2))
-			if err == nil && len(o) != 2 {
+			switch {
+			case err != nil:
+				return err
+			case len(o) != 2:
 				return fmt.Errorf("%d values, want 2", len(o))
 			}
-			if err == nil {
-				begin, end = o[0], o[1]
-			}
-			return err
+			begin, end = o[0], o[1]
+			return nil
 		}
 		return errUnknownKey
 	})

@@ -222,8 +222,10 @@ func readWeight(st header, s namedShape) ([]float32, DType, int, error) {
 			return nil, "", 0, err
 		}
 		for o, sc := range scales {
-			if sc < 0 {
-				return nil, "", 0, fmt.Errorf("%w: %s.weight_scale[%d] = %g is negative", ErrFormat, s.name, o, sc)
+			// The weights are q*scale with q in [-128, 127]: a scale over
+			// MaxFloat32/128 would make some of them infinite.
+			if sc < 0 || sc > math.MaxFloat32/128 {
+				return nil, "", 0, fmt.Errorf("%w: %s.weight_scale[%d] = %g is out of range [0, MaxFloat32/128]", ErrFormat, s.name, o, sc)
 			}
 		}
 		return dequantizeInt8(v.Data(), scales), Int8, 2, nil

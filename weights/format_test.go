@@ -171,7 +171,12 @@ func TestDecodeRejects(t *testing.T) {
 			o := offsets(h, "units.0.compress.weight_scale")
 			binary.LittleEndian.PutUint32(d[int(o[0].(float64)):], math.Float32bits(-1))
 			return withHeader(t, h, d)
-		}), "negative"},
+		}), "out of range"},
+		{"scale overflowing the weights", edit(func(h map[string]any, d []byte) []byte {
+			o := offsets(h, "units.0.compress.weight_scale")
+			binary.LittleEndian.PutUint32(d[int(o[0].(float64)):], math.Float32bits(math.MaxFloat32/100))
+			return withHeader(t, h, d)
+		}), "out of range"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Decode(c.file)

@@ -87,6 +87,7 @@ fuzz-smoke:
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 10s ./weights/pth
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./weights
 	$(GO) test -run '^$$' -fuzz '^FuzzHeader$$' -fuzztime 10s ./weights
+	$(GO) test -run '^$$' -fuzz '^FuzzArchitecture$$' -fuzztime 10s ./weights
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzReadImage$$' -fuzztime 10s ./server
 
 ## bench: benchmarks (ms/op, allocs/op, GMAC/s): native, portable and SIMD

@@ -11,7 +11,6 @@ require (
 	github.com/nlpodyssey/gopickle v0.2.0
 	github.com/nlpodyssey/safetensors v0.0.0-20250209183917-bfb01cc25f7c
 	github.com/syumai/workers v0.33.0
-	github.com/valyala/fastjson v1.6.10
 	github.com/x448/float16 v0.8.4
 	golang.org/x/image v0.48.0
 	honnef.co/go/js/dom/v2 v2.0.0-20231112215516-51f43a291193

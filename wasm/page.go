@@ -25,8 +25,9 @@ type page struct {
 	picture    *dom.HTMLCanvasElement
 	overlay    *dom.HTMLCanvasElement
 	video      *dom.HTMLVideoElement
-	last       js.Value // the last result, for redrawing the heat map
-	lastPixels js.Value // the last picture's pixels, to classify again with another model or for its heat map
+	heatmap    *dom.HTMLInputElement // whether to show the heat map
+	last       js.Value              // the last result, for redrawing the heat map
+	lastPixels js.Value              // the last picture's pixels, to classify again with another model or for its heat map
 	camera     *camera
 }
 
@@ -54,6 +55,7 @@ func runPage() {
 	p.picture = &dom.HTMLCanvasElement{BasicHTMLElement: p.byID("picture")}
 	p.overlay = &dom.HTMLCanvasElement{BasicHTMLElement: p.byID("overlay")}
 	p.video = &dom.HTMLVideoElement{HTMLMediaElement: &dom.HTMLMediaElement{BasicHTMLElement: p.byID("video")}}
+	p.heatmap = &dom.HTMLInputElement{BasicHTMLElement: p.byID("heatmap")}
 	list := cfg.Get("models")
 	for i := range list.Length() {
 		m := list.Index(i)
@@ -161,10 +163,10 @@ func (p *page) wire() {
 	})
 
 	p.byID("camera").AddEventListener("click", false, func(dom.Event) { go p.toggleCamera() })
-	p.byID("heatmap").AddEventListener("change", false, func(dom.Event) { p.drawHeatmap() })
-	p.byID("model").AddEventListener("change", false, func(dom.Event) {
-		name := (&dom.HTMLSelectElement{BasicHTMLElement: p.byID("model")}).Value()
-		go p.useModel(p.find(name), js.Null())
+	p.heatmap.AddEventListener("change", false, func(dom.Event) { p.drawHeatmap() })
+	model := &dom.HTMLSelectElement{BasicHTMLElement: p.byID("model")}
+	model.AddEventListener("change", false, func(dom.Event) {
+		go p.useModel(p.find(model.Value()), js.Null())
 	})
 }
 
@@ -287,9 +289,7 @@ func (p *page) render(res js.Value) {
 
 // heatmapShown reports whether the heat map is asked for: the workers
 // render it only then, as it costs a first prediction about 15 ms.
-func (p *page) heatmapShown() bool {
-	return (&dom.HTMLInputElement{BasicHTMLElement: p.byID("heatmap")}).Checked()
-}
+func (p *page) heatmapShown() bool { return p.heatmap.Checked() }
 
 // drawHeatmap shows or hides the class activation map of the last result
 // (rendered by the worker, see heatmap.Render). A picture classified while

@@ -4,8 +4,12 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -203,4 +207,97 @@ func TestMetaWithArbitraryObjects(t *testing.T) {
 	if sd.Wrapped != "state_dict" || len(sd.Names) != 296 {
 		t.Errorf("%d tensors wrapped in %q", len(sd.Names), sd.Wrapped)
 	}
+}
+
+// zipCheckpoint is a torch.save zip archive of a state dict holding count
+// float32 tensors of numel zeros each, every storage a deflated record,
+// and a stored record of padding bytes that nothing uses.
+func zipCheckpoint(t testing.TB, count, numel, padding int) []byte {
+	var pkl bytes.Buffer
+	str := func(s string) {
+		pkl.WriteByte('X')
+		binary.Write(&pkl, binary.LittleEndian, uint32(len(s)))
+		pkl.WriteString(s)
+	}
+	integer := func(v int) {
+		pkl.WriteByte('J')
+		binary.Write(&pkl, binary.LittleEndian, int32(v))
+	}
+	pkl.Write([]byte{0x80, 2, '}', '('})
+	for i := range count {
+		str(fmt.Sprintf("layer%d.weight", i))
+		pkl.WriteString("ctorch._utils\n_rebuild_tensor_v2\n(")
+		// The storage: a persistent id ('storage', FloatStorage, key, 'cpu', numel).
+		pkl.WriteByte('(')
+		str("storage")
+		pkl.WriteString("ctorch\nFloatStorage\n")
+		str(strconv.Itoa(i))
+		str("cpu")
+		integer(numel)
+		pkl.Write([]byte{'t', 'Q'})
+		integer(0)                                       // storage offset
+		integer(numel)                                   // size
+		pkl.WriteByte(0x85)                              // TUPLE1
+		integer(1)                                       // stride
+		pkl.WriteByte(0x85)                              // TUPLE1
+		pkl.WriteByte(0x89)                              // requires_grad=False
+		pkl.WriteString("ccollections\nOrderedDict\n)R") // backward hooks
+		pkl.Write([]byte{'t', 'R'})
+	}
+	pkl.Write([]byte{'u', '.'})
+
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "archive/data.pkl", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(pkl.Bytes())
+	w, err = zw.CreateHeader(&zip.FileHeader{Name: "archive/padding", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(bytes.Repeat([]byte("padding!"), padding/8))
+	zeros := make([]byte, 4*numel)
+	for i := range count {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: "archive/data/" + strconv.Itoa(i), Method: zip.Deflate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(zeros)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// What all storages of a zip archive take together is bounded by the
+// archive's size, not only what each takes: 100 deflated records of 4 MB
+// of zeros in a 1.4 MB file (each record alone is within bounds) are
+// refused before 400 MB are allocated.
+func TestZipStoragesAreBoundedInTotal(t *testing.T) {
+	small := zipCheckpoint(t, 3, 10, 0)
+	sd, err := Read(small)
+	if err != nil {
+		t.Fatalf("a small archive of the same make: %v", err)
+	}
+	if len(sd.Names) != 3 || len(sd.Tensors["layer2.weight"].Data) != 10 {
+		t.Fatalf("read %v", sd.Names)
+	}
+
+	bomb := zipCheckpoint(t, 100, 1<<20, 1<<20)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = Read(bomb)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "larger than 4 times") {
+		t.Fatalf("error %v, want one about the storages' total size", err)
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	if limit := uint64(8 * len(bomb)); allocated > limit {
+		t.Errorf("a %d-byte archive allocated %d bytes before failing, want at most %d", len(bomb), allocated, limit)
+	}
+	t.Logf("%d-byte archive: %v after %d MB", len(bomb), err, allocated>>20)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -261,10 +262,8 @@ func (a Architecture) Validate() error {
 	if a.Input.Crop < 64 || a.Input.Crop > 1024 || a.Input.Crop%32 != 0 {
 		return fmt.Errorf("input size %d: must be a multiple of 32 between 64 and 1024", a.Input.Crop)
 	}
-	for _, s := range []float32{a.Input.Scale, a.Input.Std[0], a.Input.Std[1], a.Input.Std[2]} {
-		if !(s > 0) {
-			return fmt.Errorf("input convention: scale and std must be positive, got scale %g std %v", a.Input.Scale, a.Input.Std)
-		}
+	if err := a.Input.validate(); err != nil {
+		return fmt.Errorf("input convention: %w", err)
 	}
 	switch a.Shuffle {
 	case ShuffleNone, ShuffleStandard, ShuffleMegvii:
@@ -292,6 +291,33 @@ func (a Architecture) Validate() error {
 		if err := u.validate(a); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// validate checks the preprocessing a weights file asks for: a crop
+// resized from at most twice its size (every published model resizes to
+// 256 for 224), finite, positive scales and finite means, and a filter
+// preprocessing implements.
+func (in InputConvention) validate() error {
+	if in.ResizeShort < in.Crop || in.ResizeShort > 2*in.Crop {
+		return fmt.Errorf("resize_short %d: must be from the crop, %d, to twice it, %d", in.ResizeShort, in.Crop, 2*in.Crop)
+	}
+	finite := func(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
+	for _, s := range []float32{in.Scale, in.Std[0], in.Std[1], in.Std[2]} {
+		if !(s > 0) || !finite(s) {
+			return fmt.Errorf("scale and std must be positive and finite, got scale %g std %v", in.Scale, in.Std)
+		}
+	}
+	for _, m := range in.Mean {
+		if !finite(m) {
+			return fmt.Errorf("mean must be finite, got %v", in.Mean)
+		}
+	}
+	switch in.ResizeFilter {
+	case "bilinear", "bilinear-antialias", "": // older files name none
+	default:
+		return fmt.Errorf("resize_filter %q: want bilinear or bilinear-antialias", in.ResizeFilter)
 	}
 	return nil
 }

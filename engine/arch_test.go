@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -101,5 +102,47 @@ func TestTopK(t *testing.T) {
 	}
 	if got := TopK(v, 0); len(got) != 0 {
 		t.Errorf("TopK(0) = %v", got)
+	}
+}
+
+// Every field of the input convention a weights file gives is checked: a
+// resize that would size absurd images, non-positive or non-finite scales,
+// unknown filters.
+func TestValidateInputConvention(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		name   string
+		change func(*InputConvention)
+		want   string
+	}{
+		{"resize 200000", func(in *InputConvention) { in.ResizeShort = 200000 }, "resize_short 200000"},
+		{"resize 0", func(in *InputConvention) { in.ResizeShort = 0 }, "resize_short 0"},
+		{"resize negative", func(in *InputConvention) { in.ResizeShort = -256 }, "resize_short -256"},
+		{"resize below the crop", func(in *InputConvention) { in.ResizeShort = 200 }, "resize_short 200"},
+		{"crop 0", func(in *InputConvention) { in.Crop = 0 }, "input size 0"},
+		{"scale 0", func(in *InputConvention) { in.Scale = 0 }, "scale"},
+		{"std infinite", func(in *InputConvention) { in.Std[1] = float32(math.Inf(1)) }, "std"},
+		{"std NaN", func(in *InputConvention) { in.Std[2] = nan }, "std"},
+		{"mean NaN", func(in *InputConvention) { in.Mean[0] = nan }, "mean"},
+		{"unknown filter", func(in *InputConvention) { in.ResizeFilter = "lanczos" }, "lanczos"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := MegviiArchitecture(3, 0.5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.change(&a.Input)
+			err = a.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, c.want)
+			}
+		})
+	}
+	for _, resize := range []int{224, 256, 448} {
+		a, _ := MegviiArchitecture(3, 0.5)
+		a.Input.ResizeShort = resize
+		if err := a.Validate(); err != nil {
+			t.Errorf("resize_short %d: %v", resize, err)
+		}
 	}
 }

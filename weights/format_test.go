@@ -138,6 +138,14 @@ func TestDecodeRejects(t *testing.T) {
 			h["__metadata__"].(map[string]any)["architecture"] = strings.Replace(h["__metadata__"].(map[string]any)["architecture"].(string), `"stage_channels":[16,32,64]`, `"stage_channels":[16,32,640000000]`, 1)
 			return withHeader(t, h, d)
 		}), "out of range"},
+		{"resize_short 200000", edit(func(h map[string]any, d []byte) []byte {
+			h["__metadata__"].(map[string]any)["architecture"] = strings.Replace(h["__metadata__"].(map[string]any)["architecture"].(string), `"resize_short":256`, `"resize_short":200000`, 1)
+			return withHeader(t, h, d)
+		}), "resize_short 200000"},
+		{"resize_short negative", edit(func(h map[string]any, d []byte) []byte {
+			h["__metadata__"].(map[string]any)["architecture"] = strings.Replace(h["__metadata__"].(map[string]any)["architecture"].(string), `"resize_short":256`, `"resize_short":-1`, 1)
+			return withHeader(t, h, d)
+		}), "resize_short -1"},
 		{"overlapping offsets", edit(func(h map[string]any, d []byte) []byte {
 			o := offsets(h, "stem.bias")
 			o[0] = o[0].(float64) - 4

@@ -39,7 +39,10 @@ func readHeader(data []byte) (header, error) {
 		return header{}, fmt.Errorf("%d bytes, too short for a header", len(data))
 	}
 	n := binary.LittleEndian.Uint64(data)
-	if n > maxHeader || n > uint64(len(data)-8) {
+	if n > maxHeader {
+		return header{}, fmt.Errorf("header of %d bytes, the limit is %d", n, maxHeader)
+	}
+	if n > uint64(len(data)-8) {
 		return header{}, fmt.Errorf("header of %d bytes in a file of %d", n, len(data))
 	}
 	type located struct {

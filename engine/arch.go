@@ -296,12 +296,12 @@ func (a Architecture) Validate() error {
 }
 
 // validate checks the preprocessing a weights file asks for: a crop
-// resized from at most twice its size (every published model resizes to
-// 256 for 224), finite, positive scales and finite means, and a filter
+// from a resize of at most four times its size (every published model
+// resizes to 256 for 224), finite, positive scales and finite means, and a filter
 // preprocessing implements.
 func (in InputConvention) validate() error {
-	if in.ResizeShort < in.Crop || in.ResizeShort > 2*in.Crop {
-		return fmt.Errorf("resize_short %d: must be from the crop, %d, to twice it, %d", in.ResizeShort, in.Crop, 2*in.Crop)
+	if in.ResizeShort < in.Crop || in.ResizeShort > 4*in.Crop {
+		return fmt.Errorf("resize_short %d: must be from the crop, %d, to four times it, %d", in.ResizeShort, in.Crop, 4*in.Crop)
 	}
 	finite := func(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 	for _, s := range []float32{in.Scale, in.Std[0], in.Std[1], in.Std[2]} {

@@ -138,7 +138,7 @@ func TestValidateInputConvention(t *testing.T) {
 			}
 		})
 	}
-	for _, resize := range []int{224, 256, 448} {
+	for _, resize := range []int{224, 256, 896} {
 		a, _ := MegviiArchitecture(3, 0.5)
 		a.Input.ResizeShort = resize
 		if err := a.Validate(); err != nil {

@@ -13,6 +13,7 @@ require (
 	github.com/syumai/workers v0.33.0
 	github.com/x448/float16 v0.8.4
 	golang.org/x/image v0.48.0
+	golang.org/x/sync v0.25.0
 	honnef.co/go/js/dom/v2 v2.0.0-20231112215516-51f43a291193
 )
 

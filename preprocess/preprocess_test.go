@@ -2,17 +2,16 @@ package preprocess_test
 
 import (
 	"bytes"
-	"encoding/binary"
+	"context"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
-	"image/png"
 	"math"
 	"testing"
 
 	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/internal/hostile"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/preprocess"
 )
@@ -26,7 +25,7 @@ func TestMatchesMegviiPreprocessing(t *testing.T) {
 	}
 	for _, name := range []string{"chelsea", "coffee", "motorcycle_left"} {
 		t.Run(name, func(t *testing.T) {
-			img, err := preprocess.Decode(shared.Read(t, "images/"+name+".png"), preprocess.DefaultMaxPixels)
+			img, err := preprocess.Decode(context.Background(), shared.Read(t, "images/"+name+".png"), preprocess.DefaultMaxPixels)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,16 +49,6 @@ func TestMatchesMegviiPreprocessing(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	// A PNG header claiming 100000 x 100000 pixels: a few dozen bytes that
-	// would decode into 40 GB.
-	var bomb bytes.Buffer
-	if err := png.Encode(&bomb, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
-		t.Fatal(err)
-	}
-	b := bomb.Bytes()
-	copy(b[16:24], []byte{0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0}) // IHDR width and height
-	binary.BigEndian.PutUint32(b[29:33], crc32.ChecksumIEEE(b[12:29]))
-
 	for _, c := range []struct {
 		name string
 		data []byte
@@ -68,10 +57,15 @@ func TestDecodeRejects(t *testing.T) {
 		{"empty", nil, preprocess.ErrNotImage},
 		{"text", []byte("hello, this is not an image"), preprocess.ErrNotImage},
 		{"truncated jpeg", truncatedJPEG(t), preprocess.ErrNotImage},
-		{"decompression bomb", b, preprocess.ErrTooLarge},
+		// A PNG header claiming 100000 x 100000 pixels: a few dozen bytes
+		// that would decode into 40 GB.
+		{"decompression bomb", hostile.BombPNG(100_000, 100_000), preprocess.ErrTooLarge},
+		{"1 x 1,000,000", hostile.PNG(1, 1_000_000), preprocess.ErrAspectRatio},
+		{"1,000,000 x 1", hostile.PNG(1_000_000, 1), preprocess.ErrAspectRatio},
+		{"2 x 201", hostile.PNG(2, 201), preprocess.ErrAspectRatio},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := preprocess.Decode(c.data, preprocess.DefaultMaxPixels)
+			_, err := preprocess.Decode(context.Background(), c.data, preprocess.DefaultMaxPixels)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("error %v, want %v", err, c.want)
 			}
@@ -110,7 +104,7 @@ func TestEXIFOrientation(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := withOrientation(buf.Bytes(), 6)
-	got, err := preprocess.Decode(data, preprocess.DefaultMaxPixels)
+	got, err := preprocess.Decode(context.Background(), data, preprocess.DefaultMaxPixels)
 	if err != nil {
 		t.Fatal(err)
 	}

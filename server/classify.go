@@ -7,13 +7,16 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/shufflenet-go/shufflenet/classify"
 	"github.com/shufflenet-go/shufflenet/preprocess"
+	"golang.org/x/sync/semaphore"
 )
 
 // Classification is /api/classify's answer.
@@ -27,9 +30,12 @@ var errBusy = errors.New("server busy")
 
 // classify answers POST /api/classify?model=NAME&top=K. Each failure has
 // its own status and a JSON error: 405 wrong method, 404 unknown model,
-// 400 bad parameters or form, 413 body over the limit, 415 not an image,
-// 422 too many pixels, 503 (with Retry-After) when all inference slots and
-// the queue are taken or the wait runs out.
+// 400 bad parameters or form or a cut-off upload, 408 an upload slower than
+// the body timeout, 413 body over the limit (before reading it, when the
+// request says its length), 415 not an image, 422 too many pixels, a
+// sliver of an image, or a decode over its memory or time budget, 503 (with Retry-After) when the
+// upload memory, all inference slots and the queue are taken or the wait
+// runs out.
 func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	switch r.Method {
@@ -59,40 +65,63 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 		}
 		top = n
 	}
+	if r.ContentLength > s.limits.MaxBody {
+		// Before reading: a client that sent "Expect: 100-continue" is told
+		// at once, and never sends the body.
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is %d bytes, the limit is %d", r.ContentLength, s.limits.MaxBody))
+		return
+	}
+
+	// The upload is read before a place in the inference queue is taken,
+	// so a slow client holds no place that others need.
+	body := &meteredBody{r: http.MaxBytesReader(w, r.Body, s.limits.MaxBody), budget: s.uploadMemory}
+	defer body.release()
+	img, err := s.readUpload(w, r, body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		var netErr net.Error
+		switch {
+		case errors.As(err, &tooBig):
+			w.Header().Set("Connection", "close")
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over %d bytes", s.limits.MaxBody))
+		case errors.Is(err, errBusy):
+			busy(w)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			w.Header().Set("Connection", "close")
+			writeError(w, http.StatusRequestTimeout, fmt.Sprintf("the upload did not arrive within %v", s.limits.BodyTimeout))
+		case errors.As(err, &netErr), errors.Is(err, io.ErrUnexpectedEOF):
+			writeError(w, http.StatusBadRequest, "the upload was cut off")
+		default:
+			writeError(w, http.StatusBadRequest, err.Error())
+		}
+		return
+	}
+
 	ctx, cancel := context.WithTimeout(r.Context(), s.limits.Timeout)
 	defer cancel()
-
-	// Take a place before reading the body, so that at most
-	// Concurrent+Queue uploads are held in memory at once.
 	leave, err := s.enter()
 	if err != nil {
 		busy(w)
 		return
 	}
 	defer leave()
-	img, err := readImage(r.Header.Get("Content-Type"), http.MaxBytesReader(w, r.Body, s.limits.MaxBody), s.limits.MaxBody)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is over %d bytes", s.limits.MaxBody))
-		default:
-			writeError(w, http.StatusBadRequest, err.Error())
-		}
-		return
-	}
 	release, err := s.slot(ctx)
 	if err != nil {
 		busy(w)
 		return
 	}
 	defer release()
-	res, err := s.run(model, img, top)
+	res, err := s.run(ctx, model, img, top)
 	switch {
-	case errors.Is(err, preprocess.ErrTooLarge):
+	case errors.Is(err, preprocess.ErrTooLarge), errors.Is(err, preprocess.ErrAspectRatio), errors.Is(err, preprocess.ErrTooSlow):
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 	case errors.Is(err, preprocess.ErrNotImage):
 		writeError(w, http.StatusUnsupportedMediaType, err.Error())
+	case errors.Is(err, errBusy), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Out of time waiting for memory or decoding, or the client has
+		// gone (and reads no answer).
+		busy(w)
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err.Error())
 	default:
@@ -100,13 +129,50 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// readUpload reads the uploaded image within the body timeout.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, body io.Reader) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	// Not every ResponseWriter has a connection (httptest's recorder has
+	// none); where one does, the deadline holds.
+	_ = rc.SetReadDeadline(time.Now().Add(s.limits.BodyTimeout))
+	img, err := readImage(r.Header.Get("Content-Type"), body, s.limits.MaxBody)
+	if err != nil {
+		// The deadline stays: the server's reads of what is left of the
+		// body fail at once, and the connection closes.
+		return nil, err
+	}
+	// The body is in: from here on only a client that goes away ends the
+	// request, which the server learns by reading on.
+	_ = rc.SetReadDeadline(time.Time{})
+	return img, nil
+}
+
 // run decodes, preprocesses and classifies one image with a network from
-// the model's pool.
-func (s *Server) run(m *Model, img []byte, top int) (Classification, error) {
-	input, err := preprocess.Tensor(img, m.arch.Input, s.limits.MaxPixels)
+// the model's pool. The decode waits for its share of the decode memory
+// and stops when ctx ends or its own time budget is spent.
+func (s *Server) run(ctx context.Context, m *Model, data []byte, top int) (Classification, error) {
+	hdr, err := preprocess.Inspect(data, s.limits.MaxPixels)
 	if err != nil {
 		return Classification{}, err
 	}
+	need := hdr.DecodeBytes()
+	if need > s.limits.DecodeMemory {
+		return Classification{}, fmt.Errorf("%w: decoding this %dx%d %s takes up to %d MB, the server allows %d MB",
+			preprocess.ErrTooLarge, hdr.Width, hdr.Height, hdr.Format, need>>20, s.limits.DecodeMemory>>20)
+	}
+	if err := s.decodeMemory.Acquire(ctx, need); err != nil {
+		return Classification{}, err
+	}
+	img, err := hdr.Decode(ctx, data)
+	var input []float32
+	if err == nil {
+		input, err = preprocess.FromImage(img, m.arch.Input)
+	}
+	s.decodeMemory.Release(need)
+	if err != nil {
+		return Classification{}, err
+	}
+
 	net := m.acquire()
 	defer m.release(net)
 	start := time.Now()
@@ -116,6 +182,33 @@ func (s *Server) run(m *Model, img []byte, top int) (Classification, error) {
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
 	return Classification{Model: m.Info.Name, Top: classify.Top(logits, top), MS: ms}, nil
+}
+
+// meteredBody counts the bytes of an upload against the memory that all
+// uploads held by the server may take, as they arrive: a client that is
+// slow to send holds only what it has sent. Past the budget, reading
+// fails with errBusy.
+type meteredBody struct {
+	r      io.Reader
+	budget *semaphore.Weighted
+	held   int64
+}
+
+func (b *meteredBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if n > 0 {
+		if !b.budget.TryAcquire(int64(n)) {
+			return 0, errBusy
+		}
+		b.held += int64(n)
+	}
+	return n, err
+}
+
+// release gives back what the upload held, once the request is over.
+func (b *meteredBody) release() {
+	b.budget.Release(b.held)
+	b.held = 0
 }
 
 // enter takes one of the Concurrent+Queue places for a classification in

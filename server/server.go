@@ -23,16 +23,28 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/shufflenet-go/shufflenet/preprocess"
+	"golang.org/x/sync/semaphore"
 )
 
-// Limits bound what one request may cost.
+// Limits bound what one request, and all of them together, may cost.
+// Each zero field takes the default in brackets.
 type Limits struct {
-	MaxBody    int64         // bytes of an upload (10 MB)
-	MaxPixels  int           // pixels of a decoded image (50 megapixels)
-	Concurrent int           // inferences at once (GOMAXPROCS)
-	Queue      int           // requests that may wait for one (4 x Concurrent)
-	Timeout    time.Duration // for a classification, waiting included (10 s)
-	MaxTop     int           // largest top=K (20)
+	MaxBody     int64         // bytes of an upload (10 MB)
+	BodyTimeout time.Duration // to receive an upload; slower ones get 408 (20 s)
+	// UploadMemory bounds the bytes of all uploads the server holds at once,
+	// counted as they arrive, until their answer (128 MB).
+	UploadMemory int64
+	MaxPixels    int // pixels of a decoded image (50 megapixels)
+	// DecodeMemory bounds what the decodes in progress may take together,
+	// as preprocess.Header.DecodeBytes estimates it (1 GB: one 50-megapixel
+	// JPEG, or five 12-megapixel ones). A decode waits for its share.
+	DecodeMemory int64
+	Concurrent   int           // inferences (decoding included) at once (GOMAXPROCS)
+	Queue        int           // requests that may wait for one (4 x Concurrent)
+	Timeout      time.Duration // for a classification once uploaded, waiting included (10 s)
+	MaxTop       int           // largest top=K (20)
 }
 
 // withDefaults fills the zero fields of l.
@@ -40,8 +52,17 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxBody == 0 {
 		l.MaxBody = 10 << 20
 	}
+	if l.BodyTimeout == 0 {
+		l.BodyTimeout = 20 * time.Second
+	}
+	if l.UploadMemory == 0 {
+		l.UploadMemory = 128 << 20
+	}
 	if l.MaxPixels == 0 {
-		l.MaxPixels = 50_000_000
+		l.MaxPixels = preprocess.DefaultMaxPixels
+	}
+	if l.DecodeMemory == 0 {
+		l.DecodeMemory = 1 << 30
 	}
 	if l.Concurrent == 0 {
 		l.Concurrent = runtime.GOMAXPROCS(0)
@@ -86,6 +107,9 @@ type Server struct {
 	// inflight holds a token for every admitted classification (running or
 	// waiting); slots for every running one.
 	inflight, slots chan struct{}
+	// uploadMemory and decodeMemory hold Limits.UploadMemory and
+	// Limits.DecodeMemory bytes.
+	uploadMemory, decodeMemory *semaphore.Weighted
 }
 
 // New prepares a server: it prepares the weights files for serving,
@@ -139,6 +163,8 @@ func newServer(cfg Config, weights, examples *Assets, weightsURL func(file, sha2
 	}
 	s.inflight = make(chan struct{}, s.limits.Concurrent+s.limits.Queue)
 	s.slots = make(chan struct{}, s.limits.Concurrent)
+	s.uploadMemory = semaphore.NewWeighted(s.limits.UploadMemory)
+	s.decodeMemory = semaphore.NewWeighted(s.limits.DecodeMemory)
 	return s, nil
 }
 

@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"hash/crc32"
-	"image"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -27,6 +23,7 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/internal/megvii"
+	"github.com/shufflenet-go/shufflenet/internal/hostile"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
 )
@@ -360,18 +357,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-// bombPNG is a valid PNG header claiming width x height pixels, followed
-// by almost no data: a decompression bomb's first bytes.
-func bombPNG(t testing.TB, width, height uint32) []byte {
-	var b bytes.Buffer
-	png.Encode(&b, image.NewGray(image.Rect(0, 0, 1, 1)))
-	data := b.Bytes()
-	binary.BigEndian.PutUint32(data[16:], width)
-	binary.BigEndian.PutUint32(data[20:], height)
-	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
-	return data
-}
-
 func TestClassifyErrors(t *testing.T) {
 	s := catServer(t, Limits{MaxBody: 1 << 20})
 	h := s.Handler()
@@ -393,8 +378,8 @@ func TestClassifyErrors(t *testing.T) {
 		{"oversized body", "/api/classify", "image/png", big, 413},
 		{"oversized multipart", "/api/classify", bigForm, bigFormBody, 413},
 		{"not an image", "/api/classify", "image/png", []byte("<html>not an image</html>"), 415},
-		{"decompression bomb", "/api/classify", "image/png", bombPNG(t, 100000, 100000), 422},
-		{"just over 50 megapixels", "/api/classify", "image/png", bombPNG(t, 10000, 5001), 422},
+		{"decompression bomb", "/api/classify", "image/png", hostile.BombPNG(100000, 100000), 422},
+		{"just over 50 megapixels", "/api/classify", "image/png", hostile.BombPNG(10000, 5001), 422},
 		{"empty body", "/api/classify", "image/png", nil, 400},
 		{"form without a file", "/api/classify", noFileType, noFile, 400},
 		{"broken multipart", "/api/classify", "multipart/form-data; boundary=xyz", []byte("--xyz\r\nnot a header\r\n"), 400},

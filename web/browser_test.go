@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"net/http/httptest"
@@ -138,7 +139,7 @@ func TestSameTop1AsNative(t *testing.T) {
 	b := browsertest.New(t)
 	openDemo(t, b, url)
 	for _, name := range []string{"chelsea.png", "coffee.png", "motorcycle_left.png", "grace_hopper.jpg"} {
-		input, err := preprocess.Tensor(shared.Read(t, "images/"+name), m.Arch.Input, preprocess.DefaultMaxPixels)
+		input, err := preprocess.Tensor(context.Background(), shared.Read(t, "images/"+name), m.Arch.Input, preprocess.DefaultMaxPixels)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +219,7 @@ func writeY4M(t testing.TB, img image.Image, path string, fps int) {
 // on the page's main thread runs for more than 100 ms.
 func TestWebcam(t *testing.T) {
 	url := startSite(t)
-	img, err := preprocess.Decode(shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
+	img, err := preprocess.Decode(context.Background(), shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestWebcam(t *testing.T) {
 // page for four seconds after it warms up.
 func BenchmarkWebcam(b *testing.B) {
 	url := startSite(b)
-	img, err := preprocess.Decode(shared.Read(b, "images/chelsea.png"), preprocess.DefaultMaxPixels)
+	img, err := preprocess.Decode(context.Background(), shared.Read(b, "images/chelsea.png"), preprocess.DefaultMaxPixels)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -43,14 +44,14 @@ func runClassify(args []string, stdout io.Writer) error {
 		return err
 	}
 	in := net.Architecture().Input
-	failed := 0
+	failed, firstErr := 0, error(nil)
 	for _, path := range fs.Args() {
 		res, err := func() (classification, error) {
-			data, err := os.ReadFile(path)
+			data, err := readImageFile(path)
 			if err != nil {
 				return classification{}, err
 			}
-			input, err := preprocess.Tensor(data, in, preprocess.DefaultMaxPixels)
+			input, err := preprocess.Tensor(context.Background(), data, in, preprocess.DefaultMaxPixels)
 			if err != nil {
 				return classification{}, err
 			}
@@ -63,8 +64,11 @@ func runClassify(args []string, stdout io.Writer) error {
 			return classification{Image: path, Top: classify.Top(logits, *top), MS: ms}, nil
 		}()
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "shufflenet: %s: %v\n", path, err)
-			failed++
+			err = fmt.Errorf("%s: %w", path, err)
+			fmt.Fprintf(os.Stderr, "shufflenet: %v\n", err)
+			if failed++; firstErr == nil {
+				firstErr = err
+			}
 			continue
 		}
 		if *asJSON {
@@ -79,7 +83,29 @@ func runClassify(args []string, stdout io.Writer) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d images failed", failed, fs.NArg())
+		return fmt.Errorf("%d of %d images failed, first %w", failed, fs.NArg(), firstErr)
 	}
 	return nil
+}
+
+// maxImageFile bounds the image files classify reads: far more than any
+// photo of preprocess.DefaultMaxPixels takes, and less than would exhaust
+// a small machine's memory.
+const maxImageFile = 256 << 20
+
+// readImageFile reads an image file of at most maxImageFile bytes.
+func readImageFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxImageFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxImageFile {
+		return nil, fmt.Errorf("%w: the file is over %d MB", preprocess.ErrTooLarge, maxImageFile>>20)
+	}
+	return data, nil
 }

@@ -1,6 +1,7 @@
 package convert_test
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -155,7 +156,7 @@ func TestInt8FidelityOnPhotos(t *testing.T) {
 				check("megvii_input_"+img+".npy", shared.NPY(t, "testdata/megvii_input_"+img+".npy"), false)
 			}
 			for _, p := range photos {
-				img, err := preprocess.Decode(shared.Read(t, "images/"+p), preprocess.DefaultMaxPixels)
+				img, err := preprocess.Decode(context.Background(), shared.Read(t, "images/"+p), preprocess.DefaultMaxPixels)
 				if err != nil {
 					t.Fatal(err)
 				}

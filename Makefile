@@ -89,6 +89,8 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzHeader$$' -fuzztime 10s ./weights
 	$(GO) test -run '^$$' -fuzz '^FuzzArchitecture$$' -fuzztime 10s ./weights
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzReadImage$$' -fuzztime 10s ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzTensor$$' -fuzztime 10s ./preprocess
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzParseTensor$$' -fuzztime 10s ./cmd/shufflenet
 
 ## bench: benchmarks (ms/op, allocs/op, GMAC/s): native, portable and SIMD
 ## builds; then in headless Chromium, with the SIMD128 kernels and without.

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/kshedden/gonpy"
@@ -49,15 +53,42 @@ func runLogits(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// maxNPYHeader bounds a .npy header: NumPy writes about a hundred bytes,
+// and a header that claims gigabytes (four bytes can) is refused before
+// gonpy allocates what it claims.
+const maxNPYHeader = 64 << 10
+
 // readTensor reads a float32 .npy holding one 3 x size x size image.
 func readTensor(path string, size int) ([]float32, error) {
-	info, err := os.Stat(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	r, err := gonpy.NewFileReader(path)
+	defer f.Close()
+	limit := int64(12 + maxNPYHeader + 3*size*size*4)
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("read %s: over %d bytes, more than a 3x%dx%d float32 tensor takes", path, limit, size, size)
+	}
+	t, err := parseTensor(data, size)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// parseTensor parses a float32 .npy holding one 3 x size x size image of
+// finite values.
+func parseTensor(data []byte, size int) ([]float32, error) {
+	if err := checkNPYHeaderLength(data); err != nil {
+		return nil, err
+	}
+	r, err := gonpy.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
 	}
 	want := []int{1, 3, size, size}
 	shape := r.Shape
@@ -65,17 +96,41 @@ func readTensor(path string, size int) ([]float32, error) {
 		shape = append([]int{1}, shape...)
 	}
 	if len(shape) != 4 || shape[0] != 1 || shape[1] != 3 || shape[2] != size || shape[3] != size {
-		return nil, fmt.Errorf("read %s: shape %v, want %v", path, r.Shape, want)
+		return nil, fmt.Errorf("shape %v, want %v", r.Shape, want)
 	}
 	if r.Dtype != "f4" || r.ColumnMajor {
-		return nil, fmt.Errorf("read %s: dtype %s (fortran order %t), want little-endian float32 in C order", path, r.Dtype, r.ColumnMajor)
+		return nil, fmt.Errorf("dtype %s (fortran order %t), want little-endian float32 in C order", r.Dtype, r.ColumnMajor)
 	}
-	if int64(3*size*size*4) > info.Size() {
-		return nil, fmt.Errorf("read %s: file too short for shape %v", path, r.Shape)
+	if 3*size*size*4 > len(data) {
+		return nil, fmt.Errorf("file too short for shape %v", r.Shape)
 	}
 	v, err := r.GetFloat32()
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			c, rest := i/(size*size), i%(size*size)
+			return nil, fmt.Errorf("value %g at channel %d, row %d, column %d: the input must be finite", x, c, rest/size, rest%size)
+		}
 	}
 	return v, nil
+}
+
+// checkNPYHeaderLength checks that the header length a .npy states
+// (format 1.0: two bytes after the version; 2.0 and 3.0: four) is at most
+// maxNPYHeader and fits in data.
+func checkNPYHeaderLength(data []byte) error {
+	const magic = "\x93NUMPY"
+	if len(data) < 12 || string(data[:6]) != magic {
+		return errors.New("not a .npy file (no \\x93NUMPY magic)")
+	}
+	start, length := 10, int(binary.LittleEndian.Uint16(data[8:10]))
+	if data[6] >= 2 {
+		start, length = 12, int(binary.LittleEndian.Uint32(data[8:12]))
+	}
+	if length > maxNPYHeader || start+length > len(data) {
+		return fmt.Errorf("the .npy header claims %d bytes, the file has %d and the limit is %d", length, len(data)-start, maxNPYHeader)
+	}
+	return nil
 }

@@ -22,8 +22,8 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/shufflenet-go/shufflenet/engine"
-	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/internal/hostile"
+	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
 )

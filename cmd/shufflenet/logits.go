@@ -7,10 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 
 	"github.com/kshedden/gonpy"
+	"github.com/shufflenet-go/shufflenet/engine"
 )
 
 func runLogits(args []string, stdout io.Writer) error {
@@ -108,11 +108,8 @@ func parseTensor(data []byte, size int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			c, rest := i/(size*size), i%(size*size)
-			return nil, fmt.Errorf("value %g at channel %d, row %d, column %d: the input must be finite", x, c, rest/size, rest%size)
-		}
+	if err := engine.CheckFinite(v, size); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

@@ -10,7 +10,7 @@ ADDR    ?= 127.0.0.1:8080
 GEN     := web/static/gen
 # The native build uses Go 1.26's experimental simd/archsimd kernels (AVX-512 or AVX2).
 SIMD    := GOEXPERIMENT=simd
-WASM_SRC := $(shell find engine classify labels heatmap weights wasm internal/simd128 -name '*.go' -not -name '*_test.go') go.mod
+WASM_SRC := $(shell find engine weights wasm internal/simd128 -name '*.go' -not -name '*_test.go') go.mod
 
 .PHONY: run test build wasm weights bench bench-peer check-format vet wasm-check wasm-test fuzz-smoke worker worker-dev worker-size worker-deploy
 
@@ -48,17 +48,17 @@ classify: build
 ## test: everything CI runs. The native build uses the SIMD kernels
 ## (GOEXPERIMENT=simd); the portable kernels, which the browser runs, are
 ## checked against PyTorch on their own too. The browser tests (web) and
-## the worker's end-to-end test (cmd/worker) each run on their own: the
+## the worker's end-to-end test (server/edge) each run on their own: the
 ## page's checks of main-thread stalls need the two cores to themselves.
 # The tests read the shared reference data, so the worker's bundle may take
 # the checkpoint from there too.
 test: export SHUFFLENET_CHECKPOINTS ?= $(wildcard $(SHARED)/weights)
-test: check-format vet wasm-check wasm wasm-test worker
-	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test $$($(GO) list ./... | grep -v -e '/web$$' -e '/cmd/worker$$')
+test: check-format vet wasm-check wasm wasm-test worker $(NODE_MODULES)
+	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test $$($(GO) list ./... | grep -v -e '/web$$' -e '/server/edge$$')
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./web
-	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./cmd/worker
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./server/edge
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -skip '^TestSoak$$' ./engine/... ./weights/checkpoint/... ./cmd/shufflenet/...
-	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -race ./server/... ./classify/... ./weights/zoo/...
+	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -race ./server ./engine/classify/... ./weights/zoo/...
 	$(MAKE) fuzz-smoke
 
 check-format:
@@ -70,8 +70,8 @@ vet:
 
 # The engine and everything the browser build needs compile for WebAssembly.
 wasm-check:
-	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./classify ./labels ./weights ./wasm
-	GOOS=js GOARCH=wasm $(GO) build -tags nosimd128 ./engine/... ./cmd/worker
+	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./weights ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -tags nosimd128 ./engine/... ./server/edge
 
 # The engine's tests also run as WebAssembly under Node.js (which runs
 # SIMD128), once with the SIMD128 kernels the browser runs and once with
@@ -89,7 +89,7 @@ fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzHeader$$' -fuzztime 10s ./weights
 	$(GO) test -run '^$$' -fuzz '^FuzzArchitecture$$' -fuzztime 10s ./weights
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzReadImage$$' -fuzztime 10s ./server
-	$(GO) test -run '^$$' -fuzz '^FuzzTensor$$' -fuzztime 10s ./preprocess
+	$(GO) test -run '^$$' -fuzz '^FuzzTensor$$' -fuzztime 10s ./engine/preprocess
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -fuzz '^FuzzParseTensor$$' -fuzztime 10s ./cmd/shufflenet
 
 ## bench: benchmarks (ms/op, allocs/op, GMAC/s): native, portable and SIMD
@@ -122,16 +122,18 @@ $(PEER)/megvii_g3_1.0x.safetensors: $(SHARED)/bench/models/megvii_g3_1.0x.pth.ta
 $(PEER)/megvii_g3_0.5x.safetensors: $(SHARED)/weights/megvii-shufflenetv1-g3-0.5x.pth.tar | build
 	mkdir -p $(PEER) && ./bin/shufflenet convert --dtype f32 --checkpoint $< --out $@
 
-# The Cloudflare Worker (README: "Run at the edge"): static assets in SITE,
-# the Go entry (cmd/worker with github.com/syumai/workers' loader) in WORKER.
-SITE    := build/site
-WORKER  := build/worker
-BUNDLE  := cmd/worker/bundle
-NODE_MODULES := node_modules/.package-lock.json
+# The Cloudflare Worker (README: "Run at the edge") lives in EDGE with its
+# JavaScript tooling (package.json, wrangler.toml): static assets in SITE,
+# the Go entry (github.com/syumai/workers' loader and app.wasm) in WORKER.
+EDGE    := server/edge
+SITE    := $(EDGE)/build/site
+WORKER  := $(EDGE)/build/worker
+BUNDLE  := $(EDGE)/bundle
+NODE_MODULES := $(EDGE)/node_modules/.package-lock.json
 # wrangler from package.json, with the Node it pins first on PATH, quiet,
 # offline and keeping its files inside the repository (git-ignored).
-WRANGLER := PATH="$(CURDIR)/node_modules/.bin:$$PATH" WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false \
-	CLOUDFLARE_CF_FETCH_ENABLED=false XDG_CONFIG_HOME="$(CURDIR)/.tmp/wrangler/config" TMPDIR="$(CURDIR)/.tmp/wrangler/tmp" wrangler
+WRANGLER := cd $(EDGE) && PATH="$(CURDIR)/$(EDGE)/node_modules/.bin:$$PATH" WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false \
+	CLOUDFLARE_CF_FETCH_ENABLED=false XDG_CONFIG_HOME="$(CURDIR)/$(EDGE)/.tmp/wrangler/config" TMPDIR="$(CURDIR)/$(EDGE)/.tmp/wrangler/tmp" wrangler
 
 ## worker: the Cloudflare Worker: the site for its static assets and the Go API, with MODEL's weights.
 worker: build weights
@@ -140,22 +142,22 @@ worker: build weights
 	cp weights/$(MODEL).int8.safetensors $(BUNDLE)/
 	./bin/shufflenet export --weights $(BUNDLE) --engine-json $(BUNDLE)/engine.json $(SITE)
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER)
-	GOOS=js GOARCH=wasm $(GO) build -tags nosimd128 -trimpath -ldflags='-s -w' -o $(WORKER)/app.wasm ./cmd/worker
+	GOOS=js GOARCH=wasm $(GO) build -tags nosimd128 -trimpath -ldflags='-s -w' -o $(WORKER)/app.wasm ./$(EDGE)
 
 # wrangler, workerd and Node 22 from package-lock.json (npm's registry only; no install scripts).
-$(NODE_MODULES): package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+$(NODE_MODULES): $(EDGE)/package.json $(EDGE)/package-lock.json
+	npm ci --prefix $(EDGE) --ignore-scripts --no-audit --no-fund --loglevel=error
 
 ## worker-dev: run the worker locally (wrangler dev) on http://127.0.0.1:8787/.
 worker-dev: worker $(NODE_MODULES)
-	mkdir -p .tmp/wrangler/config .tmp/wrangler/tmp
+	mkdir -p $(EDGE)/.tmp/wrangler/config $(EDGE)/.tmp/wrangler/tmp
 	$(WRANGLER) dev --ip 127.0.0.1 --port 8787
 
 ## worker-size: what wrangler would upload, raw and gzipped (the size limit applies to the latter).
 worker-size: worker $(NODE_MODULES)
-	mkdir -p .tmp/wrangler/config .tmp/wrangler/tmp
+	mkdir -p $(EDGE)/.tmp/wrangler/config $(EDGE)/.tmp/wrangler/tmp
 	$(WRANGLER) deploy --dry-run --outdir .tmp/wrangler/dry-run
 
 ## worker-deploy: publish the worker to your Cloudflare account (see the README for what to configure).
 worker-deploy: worker $(NODE_MODULES)
-	PATH="$(CURDIR)/node_modules/.bin:$$PATH" wrangler deploy
+	cd $(EDGE) && PATH="$(CURDIR)/$(EDGE)/node_modules/.bin:$$PATH" wrangler deploy

@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"github.com/shufflenet-go/shufflenet/engine"
-	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/weightstest"
 )
 
 // int8Weights is the real Megvii g3 0.5x as `make weights` ships it (int8).
 func int8Weights(b *testing.B) map[string][]byte {
-	return map[string][]byte{megvii.File: megvii.Weights(b, weights.Int8)}
+	return map[string][]byte{weightstest.MegviiFile: weightstest.Megvii(b, weights.Int8)}
 }
 
 // BenchmarkLoad measures what a fresh instance of the Cloudflare Worker
@@ -18,11 +18,11 @@ func int8Weights(b *testing.B) map[string][]byte {
 // decoding the weights file, building the network, hashing the file for
 // its URL and checksum. Run it natively, or in V8 as the worker does:
 //
-//	GOOS=js GOARCH=wasm PATH="$(go env GOROOT)/lib/wasm:node_modules/.bin:$PATH" \
+//	GOOS=js GOARCH=wasm PATH="$(go env GOROOT)/lib/wasm:$PWD/server/edge/node_modules/.bin:$PATH" \
 //	    go test -run '^$' -bench Load ./server
 func BenchmarkLoad(b *testing.B) {
 	files := int8Weights(b)
-	data := files[megvii.File]
+	data := files[weightstest.MegviiFile]
 	b.Run("NewAPI", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := NewAPI(Config{Weights: files}); err != nil {

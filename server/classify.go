@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shufflenet-go/shufflenet/classify"
-	"github.com/shufflenet-go/shufflenet/preprocess"
+	"github.com/shufflenet-go/shufflenet/engine/classify"
+	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"golang.org/x/sync/semaphore"
 )
 

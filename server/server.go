@@ -24,7 +24,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shufflenet-go/shufflenet/preprocess"
+	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"golang.org/x/sync/semaphore"
 )
 

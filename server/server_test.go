@@ -23,9 +23,9 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/internal/hostile"
-	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/weightstest"
 )
 
 // testSite is a small front end with the reference patterns the real one
@@ -43,7 +43,7 @@ var testSite = fstest.MapFS{
 // megviiWeights is the real Megvii g3 0.5x (float16: quick to make, small
 // to compress; the int8 path is tested elsewhere).
 func megviiWeights(t testing.TB) map[string][]byte {
-	return map[string][]byte{"megvii-g3-0.5x.safetensors": megvii.Weights(t, weights.Float16)}
+	return map[string][]byte{"megvii-g3-0.5x.safetensors": weightstest.Megvii(t, weights.Float16)}
 }
 
 // tinyWeights is a small random network (16/32/64 channels): enough for

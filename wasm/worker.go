@@ -9,9 +9,9 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/shufflenet-go/shufflenet/classify"
 	"github.com/shufflenet-go/shufflenet/engine"
-	"github.com/shufflenet-go/shufflenet/heatmap"
+	"github.com/shufflenet-go/shufflenet/engine/classify"
+	"github.com/shufflenet-go/shufflenet/engine/heatmap"
 	"github.com/shufflenet-go/shufflenet/weights"
 )
 

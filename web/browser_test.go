@@ -12,18 +12,18 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/shufflenet-go/shufflenet/classify"
+	"github.com/shufflenet-go/shufflenet/engine/classify"
+	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
-	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
-	"github.com/shufflenet-go/shufflenet/preprocess"
 	"github.com/shufflenet-go/shufflenet/server"
 	"github.com/shufflenet-go/shufflenet/web"
 	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/weightstest"
 )
 
 // weightsFile is the real Megvii g3 0.5x as the server ships it (int8).
-func weightsFile(t testing.TB) []byte { return megvii.Weights(t, weights.Int8) }
+func weightsFile(t testing.TB) []byte { return weightstest.Megvii(t, weights.Int8) }
 
 // startSite serves the real front end and weights on 127.0.0.1.
 func startSite(t testing.TB) string {
@@ -38,7 +38,7 @@ func startSite(t testing.TB) string {
 		}
 		t.Skip("skipping: the engine is not built (make wasm)")
 	}
-	srv, err := server.New(server.Config{Static: static, Weights: map[string][]byte{megvii.File: weightsFile(t)}})
+	srv, err := server.New(server.Config{Static: static, Weights: map[string][]byte{weightstest.MegviiFile: weightsFile(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}

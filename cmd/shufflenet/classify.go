@@ -9,8 +9,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/shufflenet-go/shufflenet/classify"
-	"github.com/shufflenet-go/shufflenet/preprocess"
+	"github.com/shufflenet-go/shufflenet/engine/classify"
+	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 )
 
 // classification is one image's result, also the --json line format.

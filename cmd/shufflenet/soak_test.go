@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"github.com/shufflenet-go/shufflenet/internal/hostile"
-	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/weightstest"
 )
 
 // cliEnv, when set, makes the test binary run the CLI with these
@@ -63,7 +63,7 @@ func TestSoak(t *testing.T) {
 		t.Skip("soak")
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, megvii.File), megvii.Weights(t, weights.Int8), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, weightstest.MegviiFile), weightstest.Megvii(t, weights.Int8), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	photo := shared.Read(t, "images/chelsea.png")

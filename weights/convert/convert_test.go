@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
-	"github.com/shufflenet-go/shufflenet/preprocess"
 	"github.com/shufflenet-go/shufflenet/weights"
 	"github.com/shufflenet-go/shufflenet/weights/convert"
 )

@@ -4,7 +4,7 @@ package classify
 
 import (
 	"github.com/shufflenet-go/shufflenet/engine"
-	"github.com/shufflenet-go/shufflenet/labels"
+	"github.com/shufflenet-go/shufflenet/engine/labels"
 )
 
 // Prediction is one class with its softmax probability.

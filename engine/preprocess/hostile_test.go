@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/hostile"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
-	"github.com/shufflenet-go/shufflenet/preprocess"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/tiff"

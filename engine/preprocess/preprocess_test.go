@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/hostile"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
-	"github.com/shufflenet-go/shufflenet/preprocess"
 )
 
 // The photos, preprocessed our way, match the tensors Megvii's pipeline made

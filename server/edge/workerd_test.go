@@ -29,10 +29,10 @@ import (
 const requestTimeout = 30 * time.Second
 
 // startWorker runs the worker that `make worker` built (build/site and
-// build/worker) in workerd, through wrangler dev on 127.0.0.1.
+// build/worker, here) in workerd, through wrangler dev on 127.0.0.1.
 func startWorker(t testing.TB) *wranglertest.Dev {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := filepath.Abs(".") // wrangler.toml, node_modules and build/ are beside this file
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func sameAsNative(t *testing.T, dev *wranglertest.Dev, list server.ModelList, mo
 // fresh Go instance with the model loaded; /api/classify adds decoding,
 // preprocessing and the forward pass. Build first with make worker:
 //
-//	go test -run '^$' -bench Workerd -benchtime 20x ./cmd/worker
+//	go test -run '^$' -bench Workerd -benchtime 20x ./server/edge
 func BenchmarkWorkerd(b *testing.B) {
 	dev := startWorker(b)
 	cat := shared.Read(b, "images/chelsea.png")

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/shufflenet-go/shufflenet/internal/megvii"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/server"
 	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/weightstest"
 )
 
 // megviiInt8 is the Megvii g3 0.5x as `make weights` ships it (int8).
-func megviiInt8(t testing.TB) []byte { return megvii.Weights(t, weights.Int8) }
+func megviiInt8(t testing.TB) []byte { return weightstest.Megvii(t, weights.Int8) }
 
 const testEngine = `{"url": "/gen/shufflenet.0123456789.wasm", "bytes": 5636985, "wasm_exec": "/gen/wasm_exec.0123456789.js"}`
 

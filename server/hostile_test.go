@@ -44,7 +44,7 @@ func TestHostileUploads(t *testing.T) {
 	s := catServer(t, Limits{})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
-	slow := hostile.SlowJPEG(4000, 4000, 3000) // 78 KB; over a minute of work unbounded
+	slow := hostile.SlowJPEG(2000, 2000, 3000) // 60 KB; 20 s of work unbounded
 	for _, c := range []struct {
 		name   string
 		data   []byte
@@ -57,7 +57,7 @@ func TestHostileUploads(t *testing.T) {
 		// Formerly 0.5 to 2.8 GB and 5 to 20 s each.
 		{"1 x 10,000 PNG", hostile.PNG(1, 10_000), 422, time.Second},
 		{"decompression bomb", hostile.BombPNG(100_000, 100_000), 422, time.Second},
-		// Formerly minutes of CPU: 16 megapixels have a budget of 1.85 s.
+		// Formerly minutes of CPU: 4 megapixels have a budget of 1.5 s.
 		{"JPEG of empty progressive scans", slow, 422, 4 * time.Second},
 		{"not an image", []byte("<html>a web page</html>"), 415, time.Second},
 	} {
@@ -81,7 +81,7 @@ func TestHostileUploads(t *testing.T) {
 			if took > c.within {
 				t.Errorf("answered after %v, want within %v", took, c.within)
 			}
-			// The slow JPEG's decoder holds its coefficients: 4 bytes a pixel.
+			// The slow JPEG's decoder holds its coefficients: 4 bytes a pixel, 16 MB.
 			if got := after.TotalAlloc - before.TotalAlloc; got > 128<<20 {
 				t.Errorf("the request allocated %d MB, want at most 128", got>>20)
 			}
@@ -143,7 +143,7 @@ func TestDecodeStopsWhenTheClientLeaves(t *testing.T) {
 	s := catServer(t, Limits{})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
-	slow := hostile.SlowJPEG(4000, 4000, 3000)
+	slow := hostile.SlowJPEG(2000, 2000, 3000)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 // The soak's bounds: how long it runs, and the most the server's
 // resident memory may reach. The server holds its weights and one
 // network per core (about 60 MB); the hostile decodes that pass its
-// checks take 80 MB each, one per core, so about 220 MB are live at most,
+// checks take 20 MB each, one per core, so about 100 MB are live at most,
 // and Go's collector lets the heap grow to twice what is live. (Before
 // the bounds, the first 1 x 1,000,000 PNG killed the server.)
 const (
@@ -124,7 +124,7 @@ func TestSoak(t *testing.T) {
 		{"1 x 1,000,000 PNG", hostile.PNG(1, 1_000_000)},
 		{"1 x 10,000 PNG", hostile.PNG(1, 10_000)},
 		{"decompression bomb", hostile.BombPNG(100_000, 100_000)},
-		{"JPEG of empty scans", hostile.SlowJPEG(4000, 4000, 3000)},
+		{"JPEG of empty scans", hostile.SlowJPEG(2000, 2000, 3000)},
 		{"not an image", []byte("<html>a web page</html>")},
 	}
 	for i := range 3 {
@@ -150,7 +150,7 @@ func TestSoak(t *testing.T) {
 			}
 		})
 	}
-	slow := hostile.SlowJPEG(4000, 4000, 3000)
+	slow := hostile.SlowJPEG(2000, 2000, 3000)
 	loop(func() {
 		leave, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()

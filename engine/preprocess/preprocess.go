@@ -22,6 +22,7 @@ import (
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/disintegration/imaging" // registers BMP and TIFF too
@@ -124,13 +125,23 @@ func (h Header) DecodeBytes() int64 {
 	return h.Pixels()*perPixel + 1<<20
 }
 
-// DecodeBudget is how long decoding the image may take: a quarter of a
-// second plus 100 ms a megapixel, ten times what a photo takes on one
-// core here (a 50-megapixel JPEG of pure noise, the slowest kind, takes
-// 2.4 s; a PNG of that size 1.2 s). Past it, Decode gives up with
-// ErrTooSlow.
+// DecodeBudget is how long decoding the image may take: half a second
+// plus 250 ms a megapixel, twice that for 16-bit images, four times as
+// much again in WebAssembly. That is about four times what the slowest
+// legitimate images take on one core here: pure noise, which compresses
+// worst, decodes at 60-66 ms a megapixel as an 8-bit PNG or a JPEG and
+// 133-161 ms as a 16-bit PNG or TIFF; WebAssembly is 3-4 times slower.
+// Past it, Decode gives up with ErrTooSlow.
 func (h Header) DecodeBudget() time.Duration {
-	return 250*time.Millisecond + time.Duration(h.Pixels())*100*time.Nanosecond
+	perMegapixel := 250 * time.Millisecond
+	switch h.colorModel {
+	case color.Gray16Model, color.Alpha16Model, color.RGBA64Model, color.NRGBA64Model:
+		perMegapixel *= 2
+	}
+	if runtime.GOARCH == "wasm" {
+		perMegapixel *= 4
+	}
+	return 500*time.Millisecond + time.Duration(float64(perMegapixel)*float64(h.Pixels())/1e6)
 }
 
 // Decode decodes an image of at most maxPixels pixels, which Inspect

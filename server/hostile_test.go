@@ -44,7 +44,7 @@ func TestHostileUploads(t *testing.T) {
 	s := catServer(t, Limits{})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
-	slow := hostile.SlowJPEG(2000, 2000, 3000) // 60 KB; 20 s of work unbounded
+	slow := hostile.SlowJPEG(2000, 2000, 3000) // 48 KB; 20 s of work unbounded
 	for _, c := range []struct {
 		name   string
 		data   []byte

@@ -96,7 +96,7 @@ func TestCenterCropMatchesScaleThenCrop(t *testing.T) {
 // A JPEG built to waste time is stopped at its budget, and any decode stops
 // when its context ends.
 func TestDecodeStops(t *testing.T) {
-	slow := hostile.SlowJPEG(2000, 2000, 3000) // 60 KB; 20 s of work unbounded
+	slow := hostile.SlowJPEG(2000, 2000, 3000) // 48 KB; 20 s of work unbounded
 	h, err := preprocess.Inspect(slow, preprocess.DefaultMaxPixels)
 	if err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func BombPNG(w, h uint32) []byte {
 // scans AC refinement scans, each a few bytes of end-of-band runs that
 // make a decoder pass over every 8 x 8 block: about 20 bytes a scan, and
 // 7 ms a scan at 2000 x 2000 (30 at 4000 x 4000) for Go's image/jpeg, so
-// 60 KB of it take 20 s.
+// 48 KB of it take 20 s.
 func SlowJPEG(w, h, scans int) []byte {
 	var b bytes.Buffer
 	b.Write([]byte{0xFF, 0xD8}) // SOI

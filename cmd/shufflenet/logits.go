@@ -82,10 +82,16 @@ func readTensor(path string, size int) ([]float32, error) {
 
 // parseTensor parses a float32 .npy holding one 3 x size x size image of
 // finite values.
-func parseTensor(data []byte, size int) ([]float32, error) {
+func parseTensor(data []byte, size int) (_ []float32, err error) {
 	if err := checkNPYHeaderLength(data); err != nil {
 		return nil, err
 	}
+	// gonpy panics on some malformed shapes, such as (3 4, 224).
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed .npy header: %v", r)
+		}
+	}()
 	r, err := gonpy.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, err

@@ -73,14 +73,14 @@ wasm-check:
 	GOOS=js GOARCH=wasm $(GO) build ./engine/... ./weights ./wasm
 	GOOS=js GOARCH=wasm $(GO) build -tags nosimd128 ./engine/... ./server/edge
 
-# The engine's tests also run as WebAssembly under Node.js (which runs
-# SIMD128), once with the SIMD128 kernels the browser runs and once with
-# the plain Go kernels they fall back to; internal/wasmexec links them in.
-# So do the browser worker's.
+# The engine's tests and the PyTorch exactness tests also run as
+# WebAssembly under Node.js (which runs SIMD128), once with the SIMD128
+# kernels the browser runs and once with the plain Go kernels they fall
+# back to; internal/wasmexec links them in. So do the browser worker's.
 WASM_TEST := PATH="$(CURDIR)/internal/wasmexec:$$PATH" GOOS=js GOARCH=wasm SHUFFLENET_SHARED=$(SHARED)
 wasm-test:
-	$(WASM_TEST) $(GO) test ./engine/... ./wasm
-	$(WASM_TEST) SHUFFLENET_SIMD128=off $(GO) test ./engine/...
+	$(WASM_TEST) $(GO) test ./engine/... ./weights/checkpoint/... ./wasm
+	$(WASM_TEST) SHUFFLENET_SIMD128=off $(GO) test ./engine/... ./weights/checkpoint/...
 
 # Each parser's fuzz target runs briefly on top of its seed corpus. The
 # budgets are counts of executions, about 5 s each here: a duration

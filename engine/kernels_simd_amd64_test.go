@@ -16,13 +16,16 @@ import (
 // shows up.
 
 // eachKernelSet runs f once for every SIMD kernel set this CPU can run,
-// whichever one New would choose.
+// whichever one New would choose, and says which ran: a set is left out
+// only where the CPU lacks its instructions.
 func eachKernelSet(t *testing.T, f func(t *testing.T, ks *simdKernels)) {
 	ran := false
 	for _, ks := range []*simdKernels{&avx512Kernels, &avx2Kernels} {
 		if !ks.runsHere() {
+			t.Logf("%s kernels not tested: this CPU lacks their instructions", ks.name)
 			continue
 		}
+		t.Logf("%s kernels tested", ks.name)
 		ran = true
 		t.Run(ks.name, func(t *testing.T) { f(t, ks) })
 	}

@@ -5,16 +5,42 @@ import (
 	"slices"
 )
 
-// Softmax writes the probabilities of logits into dst (same length).
+// Softmax writes the softmax of logits into dst, which is at least as
+// long. Infinite logits have their limits: +Inf takes all the probability
+// (shared among equal ones) and -Inf none; a NaN logit makes every
+// probability NaN, since nothing can be said.
 func Softmax(dst, logits []float32) {
-	peak := slices.Max(logits)
+	dst = dst[:len(logits)]
+	peak := float32(math.Inf(-1))
+	for _, v := range logits {
+		if v != v {
+			fill(dst, float32(math.NaN()))
+			return
+		}
+		peak = max(peak, v)
+	}
+	if math.IsInf(float64(peak), 0) { // +Inf logits, or every logit -Inf
+		n := 0
+		for _, v := range logits {
+			if v == peak {
+				n++
+			}
+		}
+		for i, v := range logits {
+			dst[i] = 0
+			if v == peak {
+				dst[i] = 1 / float32(n)
+			}
+		}
+		return
+	}
 	var sum float64
 	for i, v := range logits {
 		e := math.Exp(float64(v - peak))
 		dst[i] = float32(e)
 		sum += e
 	}
-	for i := range dst[:len(logits)] {
+	for i := range dst {
 		dst[i] = float32(float64(dst[i]) / sum)
 	}
 }

@@ -155,7 +155,7 @@ func TestDecodeRejects(t *testing.T) {
 			o := offsets(h, "classifier.bias")
 			o[1] = o[1].(float64) + 1e12
 			return withHeader(t, h, d)
-		}), ""},
+		}), "do not hold a F32 tensor"},
 		{"dtype mismatch", edit(func(h map[string]any, d []byte) []byte {
 			tensorEntry(h, "units.3.spatial.weight")["dtype"] = "U8"
 			return withHeader(t, h, d)
@@ -166,10 +166,10 @@ func TestDecodeRejects(t *testing.T) {
 			return withHeader(t, h, d)
 		}), "shape"},
 		{"missing tensor", edit(func(h map[string]any, d []byte) []byte {
-			tensorEntry(h, "stem.bias")["dtype"] = "F32"
-			delete(h, "classifier.weight_scale")
+			h["stem.bias_renamed"] = tensorEntry(h, "stem.bias")
+			delete(h, "stem.bias")
 			return withHeader(t, h, d)
-		}), ""},
+		}), `missing tensor "stem.bias"`},
 		{"NaN scale", edit(func(h map[string]any, d []byte) []byte {
 			o := offsets(h, "units.0.compress.weight_scale")
 			binary.LittleEndian.PutUint32(d[int(o[0].(float64)):], math.Float32bits(float32(math.NaN())))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestReadRealCheckpoints(t *testing.T) {
 				t.Errorf("%d tensors wrapped in %q, first %q; want %d in %q, first %q",
 					len(sd.Names), sd.Wrapped, sd.Names[0], c.tensors, c.wrapped, c.first)
 			}
-			if got := sd.Tensors[c.first]; len(got.Shape) != len(c.shape) || got.Len() != len(got.Data) || got.DType != "float32" {
+			if got := sd.Tensors[c.first]; !slices.Equal(got.Shape, c.shape) || got.Len() != len(got.Data) || got.DType != "float32" {
 				t.Errorf("%s: shape %v dtype %s with %d values", c.first, got.Shape, got.DType, len(got.Data))
 			}
 		})

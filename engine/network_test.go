@@ -70,8 +70,13 @@ func checkAgainstNaive(t *testing.T, a Architecture, setup func(*Network)) {
 		worst = max(worst, math.Abs(float64(got[i]-want[i])))
 		scale = max(scale, math.Abs(float64(want[i])))
 	}
-	if worst > 1e-4*max(1, scale) {
-		t.Errorf("max abs diff %.3g (logits up to %.3g)", worst, scale)
+	// float32 sums in another order (and fused multiply-adds) differ from
+	// the reference's by at most 1.2e-6 of the largest logit here (SIMD
+	// kernels; 4.4e-7 portable), on logits of up to 2.7e4: 1e-5 leaves a
+	// margin of 8.
+	t.Logf("max abs diff %.3g (logits up to %.3g): %.2g of the largest", worst, scale, worst/max(1, scale))
+	if worst > 1e-5*max(1, scale) {
+		t.Errorf("max abs diff %.3g (logits up to %.3g), over 1e-5 of the largest", worst, scale)
 	}
 }
 

@@ -1,7 +1,8 @@
 # ShuffleNet V1 in Go: the two commands a new user needs are `make run` and `make test`.
 
 GO      ?= go
-SHARED  ?= $(abspath ../shared)
+# The shared reference data: $$SHUFFLENET_SHARED, or ../shared beside the clone.
+SHARED  ?= $(or $(SHUFFLENET_SHARED),$(abspath ../shared))
 IMG     ?= $(SHARED)/images/chelsea.png
 CHECKPOINT ?= $(SHARED)/weights/megvii-shufflenetv1-g3-0.5x.pth.tar
 
@@ -12,7 +13,7 @@ GEN     := web/static/gen
 SIMD    := GOEXPERIMENT=simd
 WASM_SRC := $(shell find engine weights wasm internal/simd128 -name '*.go' -not -name '*_test.go') go.mod
 
-.PHONY: run test build wasm weights bench bench-peer check-format vet wasm-check wasm-test fuzz-smoke mutate worker worker-dev worker-size worker-deploy
+.PHONY: run test test-deps build wasm weights bench bench-peer check-format vet wasm-check wasm-test fuzz-smoke mutate worker worker-dev worker-size worker-deploy
 
 ## run: build the wasm, fetch and convert the default weights if missing, serve the page.
 run: build weights
@@ -53,13 +54,25 @@ classify: build
 # The tests read the shared reference data, so the worker's bundle may take
 # the checkpoint from there too.
 test: export SHUFFLENET_CHECKPOINTS ?= $(wildcard $(SHARED)/weights)
-test: check-format vet wasm-check wasm wasm-test worker $(NODE_MODULES)
+test: test-deps check-format vet wasm-check wasm wasm-test worker
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test $$($(GO) list ./... | grep -v -e '/web$$' -e '/server/edge$$')
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./web
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./server/edge
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -skip '^TestSoak$$' ./engine/... ./weights/checkpoint/... ./cmd/shufflenet/...
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -race ./server ./engine/classify/... ./weights/zoo/...
 	$(MAKE) fuzz-smoke
+
+# test-deps installs what the tests need beyond Go, so that a fresh
+# machine skips nothing: Debian's Chromium for the browser tests and npm
+# for the Worker's tools (apt, after apt-get update, as root or through
+# sudo), then those tools from the committed lockfile.
+APT_PACKAGES := $(if $(shell command -v chromium),,chromium) $(if $(shell command -v npm),,npm)
+test-deps:
+ifneq ($(strip $(APT_PACKAGES)),)
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES)
+endif
+	$(MAKE) $(NODE_MODULES)
 
 check-format:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -24,6 +24,18 @@ func TestSeedMatchesPyTorch(t *testing.T) {
 
 func run(t *testing.T, rel string, input []float32) []float32 {
 	t.Helper()
+	n, _ := network(t, rel)
+	logits, err := n.Forward(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Clone(logits)
+}
+
+// network reads the checkpoint at rel in ../shared (its family found
+// from its keys) and builds its network.
+func network(t *testing.T, rel string) (*engine.Network, engine.Architecture) {
+	t.Helper()
 	m, err := checkpoint.Read(shared.Read(t, rel), "")
 	if err != nil {
 		t.Fatal(err)
@@ -36,11 +48,7 @@ func run(t *testing.T, rel string, input []float32) []float32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logits, err := n.Forward(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return slices.Clone(logits)
+	return n, m.Arch
 }
 
 func compare(t *testing.T, got, want []float32, tol float64) {

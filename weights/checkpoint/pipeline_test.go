@@ -12,7 +12,6 @@ import (
 	"github.com/shufflenet-go/shufflenet/engine/classify"
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
-	"github.com/shufflenet-go/shufflenet/weights/checkpoint"
 	"golang.org/x/image/draw"
 )
 
@@ -56,19 +55,8 @@ func TestPipelineMatchesPyTorch(t *testing.T) {
 		t.Fatalf("%d models in the reference, want the four conventions", len(ref.Models))
 	}
 	for name, model := range ref.Models {
-		m, err := checkpoint.Read(shared.Read(t, model.Checkpoint), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := engine.Fold(m.Arch, m.Trained)
-		if err != nil {
-			t.Fatal(err)
-		}
-		net, err := engine.New(m.Arch, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := m.Arch.Input
+		net, arch := network(t, model.Checkpoint)
+		in := arch.Input
 		for img, want := range model.Images {
 			t.Run(name+"/"+img, func(t *testing.T) {
 				base := "testdata/pipeline/" + name + "_" + strings.TrimSuffix(img, path.Ext(img))
@@ -151,10 +139,7 @@ func TestPipelineCatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, model := range ref.Models {
-		m, err := checkpoint.Read(shared.Read(t, model.Checkpoint), "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, arch := network(t, model.Checkpoint)
 		want := shared.NPY(t, "testdata/pipeline/"+name+"_chelsea_input.npy")
 		bugs := []struct {
 			name   string
@@ -178,16 +163,16 @@ func TestPipelineCatches(t *testing.T) {
 			{"scale 10 % high", func(in *engine.InputConvention) { in.Scale *= 1.1 }},
 		}
 		for _, bug := range bugs {
-			in := m.Arch.Input
+			in := arch.Input
 			bug.change(&in)
-			if in == m.Arch.Input {
+			if in == arch.Input {
 				continue // Megvii's mean is 0: 10 % of it changes nothing
 			}
 			got, err := preprocess.FromImage(img, in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := pixelLevels(got, want, m.Arch.Input); d <= pngPixelTolerance {
+			if d := pixelLevels(got, want, arch.Input); d <= pngPixelTolerance {
 				t.Errorf("%s, %s: %.2f pixel levels from PyTorch's input, within the tolerance %.1f", name, bug.name, d, pngPixelTolerance)
 			} else {
 				t.Logf("%s, %s: %.2f pixel levels", name, bug.name, d)
@@ -201,10 +186,10 @@ func TestPipelineCatches(t *testing.T) {
 		left, top := (rw-224)/2+2, (256-224)/2
 		shifted := resized.SubImage(image.Rect(left, top, left+224, top+224)).(*image.RGBA)
 		got := make([]float32, 3*224*224)
-		if err := m.Arch.Input.FromRGBA(got, shifted.Pix, shifted.Stride); err != nil {
+		if err := arch.Input.FromRGBA(got, shifted.Pix, shifted.Stride); err != nil {
 			t.Fatal(err)
 		}
-		if d := pixelLevels(got, want, m.Arch.Input); d <= pngPixelTolerance {
+		if d := pixelLevels(got, want, arch.Input); d <= pngPixelTolerance {
 			t.Errorf("%s, crop 2 pixels off: %.2f pixel levels, within the tolerance %.1f", name, d, pngPixelTolerance)
 		} else {
 			t.Logf("%s, crop 2 pixels off: %.2f pixel levels", name, d)

@@ -30,12 +30,12 @@ var errBusy = errors.New("server busy")
 
 // classify answers POST /api/classify?model=NAME&top=K. Each failure has
 // its own status and a JSON error: 405 wrong method, 404 unknown model,
-// 400 bad parameters or form or a cut-off upload, 408 an upload slower than
-// the body timeout, 413 body over the limit (before reading it, when the
-// request says its length), 415 not an image, 422 too many pixels, a
-// sliver of an image, or a decode over its memory or time budget, 503 (with Retry-After) when the
-// upload memory, all inference slots and the queue are taken or the wait
-// runs out.
+// 400 bad parameters or form or a cut-off upload, 408 an upload slower
+// than the body timeout, 413 body over the limit (before reading it, when
+// the request says its length), 415 not an image, 422 too many pixels, a
+// sliver of an image, or a decode over its memory or time budget, 503
+// (with Retry-After) when the upload memory, all inference slots and the
+// queue are taken or the wait runs out.
 func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	switch r.Method {
@@ -211,8 +211,8 @@ func (b *meteredBody) release() {
 	b.held = 0
 }
 
-// enter takes one of the Concurrent+Queue places for a classification in
-// progress (running, waiting, or still uploading), or fails at once when
+// enter takes one of the Concurrent+Queue places for an uploaded image's
+// classification (running or waiting), or fails at once when
 // there is none: anyone beyond that is turned away rather than piling up.
 func (s *Server) enter() (leave func(), err error) {
 	select {

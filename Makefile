@@ -13,7 +13,7 @@ GEN     := web/static/gen
 SIMD    := GOEXPERIMENT=simd
 WASM_SRC := $(shell find engine weights wasm internal/simd128 -name '*.go' -not -name '*_test.go') go.mod
 
-.PHONY: run test test-deps build wasm weights bench bench-peer check-format vet wasm-check wasm-test fuzz-smoke mutate worker worker-dev worker-size worker-deploy
+.PHONY: run test test-deps build release wasm weights bench bench-peer check-format vet wasm-check wasm-test fuzz-smoke mutate worker worker-dev worker-size worker-deploy
 
 ## run: build the wasm, fetch and convert the default weights if missing, serve the page.
 run: build weights
@@ -22,6 +22,26 @@ run: build weights
 ## build: the CLI and server, with the page and the wasm built in.
 build: wasm
 	$(SIMD) $(GO) build -o bin/shufflenet ./cmd/shufflenet
+
+## release: versioned binaries for linux, macOS and Windows on amd64 and
+## arm64 in build/release, each with the page, the wasm engine, its SIMD128
+## kernel module and the model list inside, and their SHA256SUMS. amd64
+## builds carry the AVX-512 and AVX2 kernels (GOEXPERIMENT=simd); arm64 runs
+## the portable ones.
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+RELEASE   := build/release
+# The commit goes into each binary (shufflenet version) where git knows it.
+BUILDVCS  := $(if $(shell git rev-parse --git-dir 2>/dev/null),-buildvcs=true)
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+release: wasm
+	rm -rf $(RELEASE) && mkdir -p $(RELEASE)
+	for p in $(PLATFORMS); do \
+		os=$${p%/*} arch=$${p#*/}; ext=; exp=; \
+		[ $$os = windows ] && ext=.exe; [ $$arch = amd64 ] && exp=simd; \
+		GOOS=$$os GOARCH=$$arch GOEXPERIMENT=$$exp CGO_ENABLED=0 $(GO) build -trimpath $(BUILDVCS) \
+			-ldflags '-s -w -X main.version=$(VERSION)' -o $(RELEASE)/shufflenet-$(VERSION)-$$os-$$arch$$ext ./cmd/shufflenet || exit 1; \
+	done
+	cd $(RELEASE) && sha256sum shufflenet-* > SHA256SUMS && ls -l
 
 ## wasm: the engine for the browser, its SIMD128 kernels, Go's wasm_exec.js
 ## beside them, and brotli copies.

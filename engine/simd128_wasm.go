@@ -35,6 +35,14 @@ var simd128Ready = sync.OnceValue(func() bool { return instantiateSIMD128() == 1
 // their portable kernels).
 func SIMD128() bool { return simd128Ready() }
 
+// Kernels names the kernels the layers run here: "simd128" or "portable".
+func Kernels() string {
+	if SIMD128() {
+		return "simd128"
+	}
+	return "portable"
+}
+
 func newPointwiseSIMD(p *pointwise) pointwiseKernel {
 	if !simd128Ready() {
 		return nil

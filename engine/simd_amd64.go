@@ -85,6 +85,15 @@ func (ks *simdKernels) classifier(c *classifier) classifierKernel {
 // where the CPU has it, else AVX2 with FMA, else none (the portable ones).
 var cpuKernels = chooseKernels()
 
+// Kernels names the kernels the layers run on this machine: "avx512",
+// "avx2" or "portable".
+func Kernels() string {
+	if cpuKernels == nil {
+		return "portable"
+	}
+	return cpuKernels.name
+}
+
 func chooseKernels() *simdKernels {
 	for _, ks := range []*simdKernels{&avx512Kernels, &avx2Kernels} {
 		if ks.runsHere() {

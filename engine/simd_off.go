@@ -8,6 +8,9 @@ package engine
 // SIMD128 kernels' imports, for hosts that cannot supply them (the
 // Cloudflare Worker: Workers compile no WebAssembly at run time).
 
+// Kernels names the kernels the layers run here: always "portable".
+func Kernels() string { return "portable" }
+
 func newPointwiseSIMD(*pointwise) pointwiseKernel { return nil }
 
 func newConv3x3SIMD(*conv3x3) conv3x3Kernel { return nil }

@@ -92,7 +92,7 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	return js.ValueOf(map[string]any{
 		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width,
 		"size": a.InputSize(), "resize": a.Input.ResizeShort, "classes": a.Classes,
-		"kernels": kernels(),
+		"kernels": engine.Kernels(),
 	})
 }
 
@@ -168,14 +168,6 @@ func (in *inference) run(_ js.Value, args []js.Value) any {
 func collect(js.Value, []js.Value) any {
 	runtime.GC()
 	return nil
-}
-
-// kernels names the kernels the engine's layers run here.
-func kernels() string {
-	if engine.SIMD128() {
-		return "simd128"
-	}
-	return "portable"
 }
 
 func failure(msg string) js.Value {

@@ -28,6 +28,7 @@ var commands = map[string]command{
 	"fetch":    {"fetch a zoo model's checkpoint, verify it and convert it to int8", runFetch},
 	"serve":    {"serve the web demo, its weights and /api/classify", runServe},
 	"export":   {"write the web demo and its weights to a folder for a static host", runExport},
+	"version":  {"print the version, commit, Go version and the kernels this machine runs", runVersion},
 }
 
 func main() {

@@ -7,10 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/kshedden/gonpy"
+	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 )
 
@@ -219,5 +221,22 @@ func TestErrors(t *testing.T) {
 				t.Errorf("error %q (usage %t), want one mentioning %q (usage %t)", err, errors.As(err, &usage), c.want, c.usage)
 			}
 		})
+	}
+}
+
+// version names the build and the kernels the engine runs here.
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"version"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"shufflenet " + version, runtime.Version(), runtime.GOOS + "/" + runtime.GOARCH, "kernels  " + engine.Kernels() + "\n"}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("version printed %q, want it to mention %q", out.String(), w)
+		}
+	}
+	if k := engine.Kernels(); k != "avx512" && k != "avx2" && k != "portable" {
+		t.Errorf("kernels %q", k)
 	}
 }

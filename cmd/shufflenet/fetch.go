@@ -43,12 +43,19 @@ func runFetch(args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	f := &zoo.Fetcher{CacheDir: *cache, Progress: os.Stderr}
+	return installModel(ctx, e, *dir, *cache, stdout)
+}
+
+// installModel puts zoo model e into dir as an int8 weights file: its
+// checkpoint from cache, from $SHUFFLENET_CHECKPOINTS or downloaded,
+// verified, then converted.
+func installModel(ctx context.Context, e zoo.Entry, dir, cache string, stdout io.Writer) error {
+	f := &zoo.Fetcher{CacheDir: cache, Progress: os.Stderr}
 	if d := os.Getenv("SHUFFLENET_CHECKPOINTS"); d != "" {
 		f.CopyDirs = []string{d}
 	}
 	var made *convert.Result
-	path, err := f.Install(ctx, e, *dir, func(ckpt []byte) ([]byte, error) {
+	path, err := f.Install(ctx, e, dir, func(ckpt []byte) ([]byte, error) {
 		res, err := convert.Checkpoint(ckpt, convert.Options{Family: e.Family, DType: weights.Int8, SourceName: e.File})
 		if err != nil {
 			return nil, err

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/shufflenet-go/shufflenet/server"
 	"github.com/shufflenet-go/shufflenet/web"
+	"github.com/shufflenet-go/shufflenet/weights/zoo"
 )
 
 func runServe(args []string, stdout io.Writer) error {
@@ -19,8 +22,9 @@ func runServe(args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dir := fs.String("weights", "weights", "directory of weights files (NAME.int8.safetensors) to serve and run")
 	examples := fs.String("examples", "", "directory of photos for the example documentation page (served at /examples/images/)")
+	fetch := fs.Bool("fetch", true, "when DIR holds no weights file, fetch the default model into it first (see fetch)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: shufflenet serve [--addr HOST:PORT] [--weights DIR] [--examples DIR]")
+		fmt.Fprintln(fs.Output(), "usage: shufflenet serve [--addr HOST:PORT] [--weights DIR] [--examples DIR] [--fetch=false]")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -34,7 +38,25 @@ func runServe(args []string, stdout io.Writer) error {
 	if _, ok := static.Lookup("/gen/shufflenet.wasm"); !ok {
 		log.Warn("the page's WebAssembly is not built in: run 'make wasm' before building, or use 'make run'")
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	files, err := server.ReadWeightsDir(*dir)
+	if *fetch && (errors.Is(err, os.ErrNotExist) || err == nil && len(files) == 0) {
+		// A fresh install (a release binary alone in a folder, say): fetch
+		// the default model first, as make run does.
+		e, lerr := zoo.Lookup(zoo.Default())
+		if lerr == nil {
+			log.Info("no weights files in " + *dir + ": fetching the default model " + e.Name)
+			lerr = installModel(ctx, e, *dir, filepath.Join(*dir, "cache"), os.Stderr)
+		}
+		if lerr != nil {
+			log.Warn("cannot fetch the default model: " + lerr.Error())
+		}
+		files, err = server.ReadWeightsDir(*dir)
+		if errors.Is(err, os.ErrNotExist) {
+			files, err = nil, nil
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -49,10 +71,8 @@ func runServe(args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(srv.Models()) == 0 {
-		log.Warn("no weights files in " + *dir + ": run 'make weights' (the page and /api/classify need one)")
+		log.Warn("no weights files in " + *dir + ": add one with 'shufflenet fetch NAME' (the page and /api/classify need one)")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	return srv.ListenAndServe(ctx, *addr, func(url string) {
 		fmt.Fprintf(stdout, "serving %d model(s) on %s\n", len(srv.Models()), url)
 	})

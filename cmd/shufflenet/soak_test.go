@@ -67,7 +67,7 @@ func TestSoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	photo := shared.Read(t, "images/chelsea.png")
-	base, pid := startServer(t, "serve", "--addr", "127.0.0.1:0", "--weights", dir)
+	base, pid := startServer(t, "", "serve", "--addr", "127.0.0.1:0", "--weights", dir)
 	addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/")
 
 	ctx, cancel := context.WithTimeout(context.Background(), soakTime)
@@ -195,11 +195,13 @@ func TestSoak(t *testing.T) {
 	}
 }
 
-// startServer runs the CLI with args in a process of its own until the
-// test ends, and returns the URL it serves on and its process id.
-func startServer(t *testing.T, args ...string) (url string, pid int) {
+// startServer runs the CLI with args in a process of its own, in dir (or
+// here, if empty), until the test ends, and returns the URL it serves on
+// and its process id.
+func startServer(t *testing.T, dir string, args ...string) (url string, pid int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), cliEnv+"="+strings.Join(args, "\n"))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -46,11 +46,21 @@ func runFetch(args []string, stdout io.Writer) error {
 	return installModel(ctx, e, *dir, *cache, stdout)
 }
 
+// onTerminal reports whether f is a terminal outside CI: the only place
+// where a progress line that rewrites itself is worth printing.
+func onTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0 && os.Getenv("CI") == ""
+}
+
 // installModel puts zoo model e into dir as an int8 weights file: its
 // checkpoint from cache, from $SHUFFLENET_CHECKPOINTS or downloaded,
 // verified, then converted.
 func installModel(ctx context.Context, e zoo.Entry, dir, cache string, stdout io.Writer) error {
-	f := &zoo.Fetcher{CacheDir: cache, Progress: os.Stderr}
+	f := &zoo.Fetcher{CacheDir: cache}
+	if onTerminal(os.Stderr) {
+		f.Progress = os.Stderr
+	}
 	if d := os.Getenv("SHUFFLENET_CHECKPOINTS"); d != "" {
 		f.CopyDirs = []string{d}
 	}

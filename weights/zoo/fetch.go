@@ -194,16 +194,18 @@ func (w *watchedReader) Read(p []byte) (int, error) {
 // times a second, and a final one when done.
 func (f *Fetcher) progress(name string, got *atomic.Int64, total int64) func(done bool) {
 	var last time.Time
+	start := time.Now()
 	return func(done bool) {
 		if f.Progress == nil || (!done && time.Since(last) < 100*time.Millisecond) {
 			return
 		}
 		last = time.Now()
 		n := got.Load()
+		rate := float64(n) / 1e6 / max(last.Sub(start).Seconds(), 1e-3)
 		if total > 0 {
-			f.say("\rdownloading %s: %.1f / %.1f MB (%d%%)", name, float64(n)/1e6, float64(total)/1e6, 100*n/total)
+			f.say("\rdownloading %s: %.1f / %.1f MB (%d%%, %.1f MB/s)", name, float64(n)/1e6, float64(total)/1e6, 100*n/total, rate)
 		} else {
-			f.say("\rdownloading %s: %.1f MB", name, float64(n)/1e6)
+			f.say("\rdownloading %s: %.1f MB (%.1f MB/s)", name, float64(n)/1e6, rate)
 		}
 		if done {
 			f.say("\n")

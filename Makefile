@@ -84,15 +84,20 @@ test: test-deps check-format vet wasm-check wasm wasm-test worker
 
 # test-deps installs what the tests need beyond Go, so that a fresh
 # machine skips nothing: Debian's Chromium for the browser tests and npm
-# for the Worker's tools (apt, after apt-get update, as root or through
-# sudo), then those tools from the committed lockfile.
+# (apt, after apt-get update, as root or through sudo), then from the
+# committed lockfiles the Worker's tools and axe-core, which the browser
+# tests run on every page.
 APT_PACKAGES := $(if $(shell command -v chromium),,chromium) $(if $(shell command -v npm),,npm)
 test-deps:
 ifneq ($(strip $(APT_PACKAGES)),)
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
 	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES)
 endif
-	$(MAKE) $(NODE_MODULES)
+	$(MAKE) $(NODE_MODULES) $(WEB_MODULES)
+
+WEB_MODULES := web/node_modules/.package-lock.json
+$(WEB_MODULES): web/package.json web/package-lock.json
+	npm ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error
 
 check-format:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

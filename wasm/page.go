@@ -148,13 +148,6 @@ func (p *page) wire() {
 			go p.classifyBlob(f)
 		}
 	})
-	// The drop zone doubles as a button that opens the file picker.
-	drop.AddEventListener("keydown", false, func(e dom.Event) {
-		if k := e.(*dom.KeyboardEvent).Key(); k == "Enter" || k == " " {
-			e.PreventDefault()
-			file.Click()
-		}
-	})
 	p.doc.AddEventListener("paste", false, func(e dom.Event) {
 		if f := firstFile(e.Underlying().Get("clipboardData")); f.Truthy() {
 			e.PreventDefault()
@@ -180,7 +173,7 @@ func firstFile(dt js.Value) js.Value {
 
 // setReady enables or disables the controls that need a loaded model.
 func (p *page) setReady(ready bool) {
-	for _, id := range []string{"file", "camera", "model", "drop"} {
+	for _, id := range []string{"file", "camera", "model"} {
 		el := p.byID(id)
 		if ready {
 			el.RemoveAttribute("disabled")

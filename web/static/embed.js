@@ -112,7 +112,7 @@ class ShufflenetClassifier extends HTMLElement {
     root.adoptedStyleSheets = [style];
     root.innerHTML = `
       <figure class="card" role="group" aria-label="ShuffleNet classification">
-        <span class="stage"><canvas class="picture" role="img"></canvas><canvas class="overlay" hidden aria-hidden="true"></canvas></span>
+        <span class="stage"><canvas class="picture" role="img" aria-label="The picture to classify"></canvas><canvas class="overlay" hidden aria-hidden="true"></canvas></span>
         <span class="state" role="status" aria-live="polite">Waiting to scroll into view…</span>
         <progress hidden></progress>
         <ol class="top"></ol>

@@ -34,6 +34,7 @@ func runConvert(args []string, stdout io.Writer) error {
 	}
 	res, err := convert.Checkpoint(data, convert.Options{
 		Family: model.familyFlag(), DType: weights.DType(*dtype), SourceName: filepath.Base(model.checkpoint),
+		Progress: itemProgress(os.Stderr, "planning int8", "layers"),
 	})
 	if err != nil {
 		return fmt.Errorf("convert %s: %w", model.checkpoint, err)

@@ -46,13 +46,6 @@ func runFetch(args []string, stdout io.Writer) error {
 	return installModel(ctx, e, *dir, *cache, stdout)
 }
 
-// onTerminal reports whether f is a terminal outside CI: the only place
-// where a progress line that rewrites itself is worth printing.
-func onTerminal(f *os.File) bool {
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0 && os.Getenv("CI") == ""
-}
-
 // installModel puts zoo model e into dir as an int8 weights file: its
 // checkpoint from cache, from $SHUFFLENET_CHECKPOINTS or downloaded,
 // verified, then converted.
@@ -66,7 +59,8 @@ func installModel(ctx context.Context, e zoo.Entry, dir, cache string, stdout io
 	}
 	var made *convert.Result
 	path, err := f.Install(ctx, e, dir, func(ckpt []byte) ([]byte, error) {
-		res, err := convert.Checkpoint(ckpt, convert.Options{Family: e.Family, DType: weights.Int8, SourceName: e.File})
+		res, err := convert.Checkpoint(ckpt, convert.Options{Family: e.Family, DType: weights.Int8, SourceName: e.File,
+			Progress: itemProgress(os.Stderr, "planning int8", "layers")})
 		if err != nil {
 			return nil, err
 		}

@@ -22,6 +22,9 @@ type Options struct {
 	DType weights.DType
 	// SourceName is recorded in the file's metadata (the checkpoint's file name).
 	SourceName string
+	// Progress, if set, is told how many of the int8 plan's layers are
+	// measured, as each is (from several goroutines, one call at a time).
+	Progress func(done, total int)
 }
 
 // Result is a converted model.
@@ -47,7 +50,7 @@ func Checkpoint(data []byte, opts Options) (*Result, error) {
 	var dtypes []weights.DType
 	switch opts.DType {
 	case weights.Int8:
-		plan, err := PlanInt8(m.Arch, params)
+		plan, err := planInt8(m.Arch, params, opts.Progress)
 		if err != nil {
 			return nil, err
 		}

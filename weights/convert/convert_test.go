@@ -244,3 +244,24 @@ func TestSizes(t *testing.T) {
 		t.Errorf("int8 file is %d bytes, over 1 MB", len(res.File))
 	}
 }
+
+// Progress hears of every layer the int8 plan measures, one at a time and
+// in order, ending with all of them.
+func TestProgress(t *testing.T) {
+	var calls [][2]int
+	_, err := convert.Checkpoint(shared.Read(t, "weights/megvii-shufflenetv1-g3-0.5x.pth.tar"), convert.Options{
+		DType: weights.Int8, Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := len(calls)
+	if total < 10 {
+		t.Fatalf("%d progress calls", total)
+	}
+	for i, c := range calls {
+		if c != [2]int{i + 1, total} {
+			t.Fatalf("call %d: %v, want [%d %d]", i, c, i+1, total)
+		}
+	}
+}

@@ -64,6 +64,11 @@ const (
 // sweep runs at 128x128 to be quick (the network is fully convolutional), the
 // final check at the model's own input size.
 func PlanInt8(arch engine.Architecture, p engine.Params) (Plan, error) {
+	return planInt8(arch, p, nil)
+}
+
+// planInt8 is PlanInt8, telling progress (if not nil) of each layer measured.
+func planInt8(arch engine.Architecture, p engine.Params, progress func(done, total int)) (Plan, error) {
 	shapes := weights.LayerNames(arch)
 	plan := Plan{DTypes: make([]weights.DType, len(shapes)), Names: shapes, Sensitivity: make([]float64, len(shapes))}
 	for i := range shapes {
@@ -77,6 +82,8 @@ func PlanInt8(arch engine.Architecture, p engine.Params) (Plan, error) {
 		return Plan{}, err
 	}
 	var wg sync.WaitGroup
+	var mu sync.Mutex // serialises the calls of progress
+	measured := 0
 	jobs := make(chan int)
 	errs := make([]error, len(shapes))
 	for range runtime.GOMAXPROCS(0) {
@@ -87,6 +94,12 @@ func PlanInt8(arch engine.Architecture, p engine.Params) (Plan, error) {
 				var cos float64
 				cos, errs[i] = sweep.agreement(p, dtypes)
 				plan.Sensitivity[i] = 1 - cos
+				if progress != nil {
+					mu.Lock()
+					measured++
+					progress(measured, len(shapes))
+					mu.Unlock()
+				}
 			}
 		})
 	}

@@ -21,7 +21,7 @@ func TestBinaryAloneInAnEmptyFolder(t *testing.T) {
 	startSite(t) // skips, or fails on CI, where the engine is not built in
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "shufflenet")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "../cmd/shufflenet")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/shufflenet")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

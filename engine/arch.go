@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 )
 
@@ -297,13 +296,12 @@ func (a Architecture) Validate() error {
 
 // validate checks the preprocessing a weights file asks for: a crop
 // from a resize of at most four times its size (every published model
-// resizes to 256 for 224), finite, positive scales and finite means, and a filter
-// preprocessing implements.
+// resizes to 256 for 224), finite, positive scales and finite means, and
+// a filter preprocessing implements.
 func (in InputConvention) validate() error {
 	if in.ResizeShort < in.Crop || in.ResizeShort > 4*in.Crop {
 		return fmt.Errorf("resize_short %d: must be from the crop, %d, to four times it, %d", in.ResizeShort, in.Crop, 4*in.Crop)
 	}
-	finite := func(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 	for _, s := range []float32{in.Scale, in.Std[0], in.Std[1], in.Std[2]} {
 		if !(s > 0) || !finite(s) {
 			return fmt.Errorf("scale and std must be positive and finite, got scale %g std %v", in.Scale, in.Std)

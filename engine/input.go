@@ -44,12 +44,16 @@ func (c InputConvention) FromRGBA(dst []float32, pix []byte, stride int) error {
 	return nil
 }
 
+// finite reports whether v is neither NaN nor infinite (for those, v-v
+// is NaN).
+func finite(v float32) bool { return v-v == 0 }
+
 // CheckFinite reports the first value of a 3 x size x size input tensor
 // that is NaN or infinite, by channel, row and column: such a value
 // spreads through every layer and makes every label's probability NaN.
 func CheckFinite(input []float32, size int) error {
 	for i, x := range input {
-		if x-x != 0 { // NaN or ±Inf
+		if !finite(x) {
 			c, rest := i/(size*size), i%(size*size)
 			return fmt.Errorf("value %g at channel %d, row %d, column %d: the input must be finite", x, c, rest/size, rest%size)
 		}

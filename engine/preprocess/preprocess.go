@@ -50,9 +50,10 @@ var (
 	// MaxAspectRatio times as long as they are wide, or the reverse.
 	ErrAspectRatio = errors.New("image too narrow")
 	// ErrTooSlow is wrapped by errors for images whose decoding took longer
-	// than their Header.DecodeBudget: a photo of that size takes a tenth of
-	// it, so the file is built to waste time (a JPEG of thousands of empty
-	// progressive scans, say) or the machine is badly overloaded.
+	// than their Header.DecodeBudget: the slowest legitimate image of that
+	// size takes a quarter of it, so the file is built to waste time (a JPEG
+	// of thousands of empty progressive scans, say) or the machine is badly
+	// overloaded.
 	ErrTooSlow = errors.New("image too slow to decode")
 )
 

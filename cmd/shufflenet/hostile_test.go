@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -76,25 +75,27 @@ func TestHostileInputs(t *testing.T) {
 		})), "--out", out}, "channel 1, row 0, column 5"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			start := time.Now()
-			err := run(c.args, &bytes.Buffer{})
-			took := time.Since(start)
-			runtime.ReadMemStats(&after)
+			var (
+				err  error
+				took time.Duration
+			)
+			allocated := hostile.Allocated(func() {
+				start := time.Now()
+				err = run(c.args, &bytes.Buffer{})
+				took = time.Since(start)
+			})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, c.want)
 			}
 			// Loading the checkpoint takes a few MB; the slow JPEG's decoder
 			// 20 MB. Each of these took gigabytes or minutes before.
-			if got := after.TotalAlloc - before.TotalAlloc; got > 192<<20 {
-				t.Errorf("allocated %d MB, want at most 192", got>>20)
+			if allocated > 192<<20 {
+				t.Errorf("allocated %d MB, want at most 192", allocated>>20)
 			}
 			if took > 5*time.Second {
 				t.Errorf("took %v, want at most 5s", took)
 			}
-			t.Logf("%v (%v, %d MB)", err, took.Round(time.Millisecond), (after.TotalAlloc-before.TotalAlloc)>>20)
+			t.Logf("%v (%v, %d MB)", err, took.Round(time.Millisecond), allocated>>20)
 		})
 	}
 }

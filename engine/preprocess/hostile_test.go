@@ -10,7 +10,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 	"time"
 
@@ -23,16 +22,6 @@ import (
 	"golang.org/x/image/tiff"
 )
 
-// allocated is how many bytes f allocates on the heap.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // Extreme aspect ratios cost what a photo does: the crop is computed in one
 // step from the source, never through the resized image (256 x 256,000,000
 // pixels for 1 x 1,000,000).
@@ -43,7 +32,7 @@ func TestCenterCropOfAnyAspectRatio(t *testing.T) {
 			img.Pix[i] = 200
 		}
 		var crop *image.RGBA
-		bytes := allocated(func() { crop = preprocess.CenterCrop(img, 256, 224) })
+		bytes := hostile.Allocated(func() { crop = preprocess.CenterCrop(img, 256, 224) })
 		if bytes > 1<<20 {
 			t.Errorf("%dx%d: the crop allocated %d bytes, want under 1 MB", c.w, c.h, bytes)
 		}
@@ -174,7 +163,7 @@ func TestDecodeBytesBoundsWhatDecodingAllocates(t *testing.T) {
 				t.Fatal(err)
 			}
 			var decodeErr error
-			got := allocated(func() { _, decodeErr = hdr.Decode(context.Background(), c.data) })
+			got := hostile.Allocated(func() { _, decodeErr = hdr.Decode(context.Background(), c.data) })
 			if decodeErr != nil {
 				t.Fatal(decodeErr)
 			}

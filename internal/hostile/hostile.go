@@ -10,7 +10,20 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
+	"runtime"
 )
+
+// Allocated is how many bytes f allocates on the heap, the measure the
+// tests hold each hostile input's cost to (the heap is collected first,
+// so that earlier garbage does not count).
+func Allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
 
 // PNG is a valid, all-black grayscale PNG of w x h pixels: 1 x 1,000,000
 // is about 2 KB, and its shorter side resized to 256 would be 256 x

@@ -17,6 +17,26 @@ import (
 	"github.com/shufflenet-go/shufflenet/weights/zoo"
 )
 
+// fetchDefaultModel puts the zoo's default model into dir, as make run
+// does, for a fresh install (a release binary alone in a folder, say),
+// and reads dir again. Failing to fetch is a warning: the server still
+// serves its page.
+func fetchDefaultModel(ctx context.Context, dir string, log *slog.Logger) (map[string][]byte, error) {
+	e, err := zoo.Lookup(zoo.Default())
+	if err == nil {
+		log.Info("no weights files in " + dir + ": fetching the default model " + e.Name)
+		err = installModel(ctx, e, dir, filepath.Join(dir, "cache"), os.Stderr)
+	}
+	if err != nil {
+		log.Warn("cannot fetch the default model: " + err.Error())
+	}
+	files, err := server.ReadWeightsDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return files, err
+}
+
 func runServe(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
@@ -42,20 +62,7 @@ func runServe(args []string, stdout io.Writer) error {
 	defer stop()
 	files, err := server.ReadWeightsDir(*dir)
 	if *fetch && (errors.Is(err, os.ErrNotExist) || err == nil && len(files) == 0) {
-		// A fresh install (a release binary alone in a folder, say): fetch
-		// the default model first, as make run does.
-		e, lerr := zoo.Lookup(zoo.Default())
-		if lerr == nil {
-			log.Info("no weights files in " + *dir + ": fetching the default model " + e.Name)
-			lerr = installModel(ctx, e, *dir, filepath.Join(*dir, "cache"), os.Stderr)
-		}
-		if lerr != nil {
-			log.Warn("cannot fetch the default model: " + lerr.Error())
-		}
-		files, err = server.ReadWeightsDir(*dir)
-		if errors.Is(err, os.ErrNotExist) {
-			files, err = nil, nil
-		}
+		files, err = fetchDefaultModel(ctx, *dir, log)
 	}
 	if err != nil {
 		return err

@@ -79,16 +79,7 @@ func TestLoadClassifyRun(t *testing.T) {
 		t.Fatal(perr)
 	}
 	crop := preprocess.CenterCrop(img, 256, 224)
-	var ref struct {
-		Models map[string]struct {
-			Images map[string]struct {
-				Top5  []int     `json:"top5"`
-				Prob5 []float64 `json:"prob5"`
-			} `json:"images"`
-		} `json:"models"`
-	}
-	shared.JSON(t, "testdata/pipeline/reference.json", &ref)
-	chelsea := ref.Models["megvii_g3_0.5x"].Images["chelsea.png"]
+	chelsea := shared.PipelineReference(t).Models["megvii_g3_0.5x"].Images["chelsea.png"]
 	answer, err = call(in.classify, "megvii", uint8Array(crop.Pix), 5, true)
 	if err != "" {
 		t.Fatal(err)

@@ -74,6 +74,28 @@ func JSON(t testing.TB, rel string, v any) {
 	}
 }
 
+// Pipeline is testdata/pipeline/reference.json: for one checkpoint of each
+// input convention, by model name, each photo through the family's own
+// published preprocessing (PIL) into PyTorch, with the top-5 classes and
+// their probabilities.
+type Pipeline struct {
+	Models map[string]struct {
+		Checkpoint string `json:"checkpoint"`
+		Images     map[string]struct {
+			Top5  []int     `json:"top5"`
+			Prob5 []float64 `json:"prob5"`
+		} `json:"images"`
+	} `json:"models"`
+}
+
+// PipelineReference reads testdata/pipeline/reference.json.
+func PipelineReference(t testing.TB) Pipeline {
+	t.Helper()
+	var p Pipeline
+	JSON(t, "testdata/pipeline/reference.json", &p)
+	return p
+}
+
 func missing(t testing.TB, why string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {

@@ -15,19 +15,6 @@ import (
 	"golang.org/x/image/draw"
 )
 
-// pipelineReference is ../shared/testdata/pipeline/reference.json: for one
-// checkpoint of each input convention, each photo through the family's own
-// published preprocessing (PIL) into PyTorch.
-type pipelineReference struct {
-	Models map[string]struct {
-		Checkpoint string `json:"checkpoint"`
-		Images     map[string]struct {
-			Top5  []int     `json:"top5"`
-			Prob5 []float64 `json:"prob5"`
-		} `json:"images"`
-	} `json:"models"`
-}
-
 // Bounds of the pipeline test, each with what was measured here.
 const (
 	// The mean absolute difference between our preprocessing and PIL's,
@@ -49,8 +36,7 @@ const (
 // tensor, logits and probabilities: this is the test that fails when a
 // family's channel order, mean, std or crop is wrong, or the softmax.
 func TestPipelineMatchesPyTorch(t *testing.T) {
-	var ref pipelineReference
-	shared.JSON(t, "testdata/pipeline/reference.json", &ref)
+	ref := shared.PipelineReference(t)
 	if len(ref.Models) < 4 {
 		t.Fatalf("%d models in the reference, want the four conventions", len(ref.Models))
 	}
@@ -131,8 +117,7 @@ func pixelLevels(got, want []float32, in engine.InputConvention) float64 {
 // it is there for, in every convention: with the bug, the tensor is
 // further from PyTorch's than the tolerance allows.
 func TestPipelineCatches(t *testing.T) {
-	var ref pipelineReference
-	shared.JSON(t, "testdata/pipeline/reference.json", &ref)
+	ref := shared.PipelineReference(t)
 	photo := shared.Read(t, "images/chelsea.png")
 	img, err := preprocess.Decode(context.Background(), photo, preprocess.DefaultMaxPixels)
 	if err != nil {

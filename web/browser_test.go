@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -28,6 +29,12 @@ func weightsFile(t testing.TB) []byte { return weightstest.Megvii(t, weights.Int
 // startSite serves the real front end and weights on 127.0.0.1.
 func startSite(t testing.TB) string {
 	t.Helper()
+	return startSiteWith(t, func(h http.Handler) http.Handler { return h })
+}
+
+// startSiteWith is startSite with the server's handler wrapped.
+func startSiteWith(t testing.TB, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
 	static, err := server.PrepareAssets(web.Static())
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +49,7 @@ func startSite(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewServer(wrap(srv.Handler()))
 	t.Cleanup(ts.Close)
 	return ts.URL + "/"
 }

@@ -80,7 +80,7 @@ func BenchmarkLayers(b *testing.B) {
 
 func macsOf(a Architecture, r Role) int64 {
 	var total int64
-	for _, c := range a.convShapes() {
+	for _, c := range a.Convs() {
 		if c.Role == r {
 			total += c.MACs()
 		}

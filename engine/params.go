@@ -56,31 +56,39 @@ type Params struct {
 // Count is the number of parameters (weights and biases).
 func (p *Params) Count() int {
 	n := 0
-	for _, c := range p.convs() {
+	for s := range slots(len(p.Units)) {
+		c := p.Conv(s)
 		n += len(c.Weight) + len(c.Bias)
 	}
 	return n
 }
 
-// convs lists every conv in network order, matching Architecture.convShapes.
-func (p *Params) convs() []*Conv {
-	list := []*Conv{&p.Stem}
-	for i := range p.Units {
-		u := &p.Units[i]
-		list = append(list, &u.Compress, &u.Spatial, &u.Expand)
+// Conv returns the conv at slot s, one of Architecture.Convs' slots for the
+// architecture p is built for. It panics if p has no unit s.Unit.
+func (p *Params) Conv(s Slot) *Conv {
+	switch s.Role {
+	case RoleStem:
+		return &p.Stem
+	case RoleCompress:
+		return &p.Units[s.Unit].Compress
+	case RoleSpatial:
+		return &p.Units[s.Unit].Spatial
+	case RoleExpand:
+		return &p.Units[s.Unit].Expand
+	case RoleClassifier:
+		return &p.Classifier
 	}
-	return append(list, &p.Classifier)
+	panic("engine: no conv with role " + string(s.Role))
 }
 
 // Check reports the first tensor whose length does not match a, or whose
 // values are not all finite.
 func (p *Params) Check(a Architecture) error {
-	shapes, convs := a.convShapes(), p.convs()
-	if len(convs) != len(shapes) {
-		return fmt.Errorf("params have %d units, architecture %s has %d", len(p.Units), a.Name(), len(a.Units()))
+	if units := len(a.Units()); len(p.Units) != units {
+		return fmt.Errorf("params have %d units, architecture %s has %d", len(p.Units), a.Name(), units)
 	}
-	for i, s := range shapes {
-		if err := checkConv(s, *convs[i]); err != nil {
+	for s, shape := range a.Convs() {
+		if err := checkConv(shape, *p.Conv(s)); err != nil {
 			return err
 		}
 	}
@@ -138,7 +146,8 @@ func NonFinite(v []float32) int {
 // excluded, as torchsummary and the papers count them).
 func (t *Trained) Count() int {
 	n := 0
-	for _, l := range t.layers() {
+	for s := range slots(len(t.Units)) {
+		l := t.Layer(s)
 		n += len(l.Weight) + len(l.Bias)
 		if l.Norm != nil {
 			n += len(l.Norm.Weight) + len(l.Norm.Bias)
@@ -147,25 +156,32 @@ func (t *Trained) Count() int {
 	return n
 }
 
-// layers lists every layer in network order, matching Architecture.convShapes.
-func (t *Trained) layers() []*Layer {
-	list := []*Layer{&t.Stem}
-	for i := range t.Units {
-		u := &t.Units[i]
-		list = append(list, &u.Compress, &u.Spatial, &u.Expand)
+// Layer returns the layer at slot s, one of Architecture.Convs' slots for
+// the architecture t was trained as. It panics if t has no unit s.Unit.
+func (t *Trained) Layer(s Slot) *Layer {
+	switch s.Role {
+	case RoleStem:
+		return &t.Stem
+	case RoleCompress:
+		return &t.Units[s.Unit].Compress
+	case RoleSpatial:
+		return &t.Units[s.Unit].Spatial
+	case RoleExpand:
+		return &t.Units[s.Unit].Expand
+	case RoleClassifier:
+		return &t.Classifier
 	}
-	return append(list, &t.Classifier)
+	panic("engine: no layer with role " + string(s.Role))
 }
 
 // Check reports the first layer that does not fit a: a wrong length, a
 // missing or unexpected bias or batch norm, or a non-finite value.
 func (t *Trained) Check(a Architecture) error {
-	shapes, layers := a.convShapes(), t.layers()
-	if len(layers) != len(shapes) {
-		return fmt.Errorf("checkpoint has %d units, architecture %s has %d", len(t.Units), a.Name(), len(a.Units()))
+	if units := len(a.Units()); len(t.Units) != units {
+		return fmt.Errorf("checkpoint has %d units, architecture %s has %d", len(t.Units), a.Name(), units)
 	}
-	for i, s := range shapes {
-		if err := checkLayer(a, s, *layers[i]); err != nil {
+	for s, shape := range a.Convs() {
+		if err := checkLayer(a, shape, *t.Layer(s)); err != nil {
 			return err
 		}
 	}

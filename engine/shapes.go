@@ -1,6 +1,10 @@
 package engine
 
-// Role says which of the network's five kinds of layer a conv is.
+import "iter"
+
+// Role says which of the network's five kinds of layer a conv is. Its
+// values also name the convs' tensors in weights files (see package
+// weights), so they must not change.
 type Role string
 
 const (
@@ -57,21 +61,75 @@ func (a Architecture) Classifier() ConvShape {
 		InSize: 1, OutSize: 1}
 }
 
-// convShapes lists every conv in network order: stem, each unit's
-// compress, spatial and expand, classifier.
-func (a Architecture) convShapes() []ConvShape {
-	list := []ConvShape{a.StemConv()}
-	for _, u := range a.Units() {
-		list = append(list, u.Compress(), u.Spatial(), u.Expand())
+// Slot is one conv's place in the network: which conv it is, where it
+// comes in network order, and which unit holds it. Params.Conv and
+// Trained.Layer find a slot's parameters; Architecture.Convs yields every
+// slot with its shape.
+type Slot struct {
+	// Index is the conv's position in network order: 0 for the stem, then
+	// three per unit, the classifier last. Per-conv lists (a weights file's
+	// dtypes, for one) are in this order.
+	Index int
+	// Unit is the index of the conv's unit in Architecture.Units,
+	// Params.Units and Trained.Units, or -1 for the stem and the classifier.
+	Unit int
+	// Role is which of the five kinds of conv it is.
+	Role Role
+}
+
+// Convs yields every conv of the network in network order with its shape:
+// the stem; each unit's compress, spatial and expand; the classifier. It is
+// the one walk of the layers: checking Params and Trained, counting MACs and
+// laying out a weights file's tensors and dtypes all use it, so they cannot
+// disagree on the order.
+func (a Architecture) Convs() iter.Seq2[Slot, ConvShape] {
+	return func(yield func(Slot, ConvShape) bool) {
+		units := a.Units()
+		for s := range slots(len(units)) {
+			var shape ConvShape
+			switch s.Role {
+			case RoleStem:
+				shape = a.StemConv()
+			case RoleCompress:
+				shape = units[s.Unit].Compress()
+			case RoleSpatial:
+				shape = units[s.Unit].Spatial()
+			case RoleExpand:
+				shape = units[s.Unit].Expand()
+			case RoleClassifier:
+				shape = a.Classifier()
+			}
+			if !yield(s, shape) {
+				return
+			}
+		}
 	}
-	return append(list, a.Classifier())
+}
+
+// slots yields the slots of a network of n units in network order. Convs
+// gives them their shapes; Params.Count and Trained.Count, which have no
+// Architecture, walk them alone.
+func slots(n int) iter.Seq[Slot] {
+	return func(yield func(Slot) bool) {
+		if !yield(Slot{Index: 0, Unit: -1, Role: RoleStem}) {
+			return
+		}
+		for u := range n {
+			for k, r := range [...]Role{RoleCompress, RoleSpatial, RoleExpand} {
+				if !yield(Slot{Index: 1 + 3*u + k, Unit: u, Role: r}) {
+					return
+				}
+			}
+		}
+		yield(Slot{Index: 1 + 3*n, Unit: -1, Role: RoleClassifier})
+	}
 }
 
 // MACs is the network's multiply-accumulate count for one image: every conv
 // and the classifier, as papers and torchsummary-style tools count them.
 func (a Architecture) MACs() int64 {
 	var total int64
-	for _, c := range a.convShapes() {
+	for _, c := range a.Convs() {
 		total += c.MACs()
 	}
 	return total

@@ -76,9 +76,8 @@ func Encode(arch engine.Architecture, p engine.Params, meta Meta, dtypes []DType
 	if err := p.Check(arch); err != nil {
 		return nil, err
 	}
-	shapes := convShapes(arch)
-	if len(dtypes) != len(shapes) {
-		return nil, fmt.Errorf("encode: %d dtypes for %d layers", len(dtypes), len(shapes))
+	if n := len(LayerNames(arch)); len(dtypes) != n {
+		return nil, fmt.Errorf("encode: %d dtypes for %d layers", len(dtypes), n)
 	}
 	archJSON, err := json.Marshal(arch)
 	if err != nil {
@@ -106,31 +105,30 @@ func Encode(arch engine.Architecture, p engine.Params, meta Meta, dtypes []DType
 		tensors[name] = v
 		return nil
 	}
-	for i, c := range convsOf(&p) {
-		s := shapes[i]
-		shape := weightShape(s.shape)
+	for s, conv := range arch.Convs() {
+		c, name, shape := p.Conv(s), tensorPrefix(s), weightShape(conv)
 		var err error
-		switch dtypes[i] {
+		switch dtypes[s.Index] {
 		case Int8:
-			q, scales := quantizeInt8(c.Weight, s.shape.Out)
-			err = errors.Join(add(s.name+".weight", safetensors.I8, shape, int8Bytes(q)),
-				add(s.name+".weight_scale", safetensors.F32, []int{s.shape.Out}, float32Bytes(scales)))
+			q, scales := quantizeInt8(c.Weight, conv.Out)
+			err = errors.Join(add(name+".weight", safetensors.I8, shape, int8Bytes(q)),
+				add(name+".weight_scale", safetensors.F32, []int{conv.Out}, float32Bytes(scales)))
 		case Float16:
 			var half []byte
 			if half, err = float16Bytes(c.Weight); err == nil {
-				err = add(s.name+".weight", safetensors.F16, shape, half)
+				err = add(name+".weight", safetensors.F16, shape, half)
 			} else {
-				err = fmt.Errorf("encode %s: %w", s.name, err)
+				err = fmt.Errorf("encode %s: %w", name, err)
 			}
 		case Float32:
-			err = add(s.name+".weight", safetensors.F32, shape, float32Bytes(c.Weight))
+			err = add(name+".weight", safetensors.F32, shape, float32Bytes(c.Weight))
 		default:
-			err = fmt.Errorf("encode %s: unknown dtype %q", s.name, dtypes[i])
+			err = fmt.Errorf("encode %s: unknown dtype %q", name, dtypes[s.Index])
 		}
 		if err != nil {
 			return nil, err
 		}
-		if err := add(s.name+".bias", safetensors.F32, []int{s.shape.Out}, float32Bytes(c.Bias)); err != nil {
+		if err := add(name+".bias", safetensors.F32, []int{conv.Out}, float32Bytes(c.Bias)); err != nil {
 			return nil, err
 		}
 	}
@@ -159,20 +157,19 @@ func Decode(data []byte) (*Model, error) {
 	if err := m.Arch.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: architecture: %v", ErrFormat, err)
 	}
-	shapes := convShapes(m.Arch)
 	m.Params.Units = make([]engine.UnitParams, len(m.Arch.Units()))
 	used := 0
-	for i, c := range convsOf(&m.Params) {
-		s := shapes[i]
-		w, dt, n, err := readWeight(st, s)
+	for s, conv := range m.Arch.Convs() {
+		name := tensorPrefix(s)
+		w, dt, n, err := readWeight(st, name, conv)
 		if err != nil {
 			return nil, err
 		}
-		b, err := readF32(st, s.name+".bias", []int{s.shape.Out})
+		b, err := readF32(st, name+".bias", []int{conv.Out})
 		if err != nil {
 			return nil, err
 		}
-		c.Weight, c.Bias = w, b
+		*m.Params.Conv(s) = engine.Conv{Weight: w, Bias: b}
 		m.DTypes = append(m.DTypes, dt)
 		used += n + 1
 	}
@@ -195,10 +192,11 @@ func (h header) Tensor(name string) (safetensors.TensorView, bool) {
 	return v, err == nil // readHeader has checked every tensor's size
 }
 
-// readWeight reads a conv's weights in whichever dtype they are stored and
-// returns them as float32, with the number of tensors used.
-func readWeight(st header, s namedShape) ([]float32, DType, int, error) {
-	name, shape := s.name+".weight", weightShape(s.shape)
+// readWeight reads the weights of the conv whose tensors start with prefix,
+// in whichever dtype they are stored, and returns them as float32, with the
+// number of tensors used.
+func readWeight(st header, prefix string, conv engine.ConvShape) ([]float32, DType, int, error) {
+	name, shape := prefix+".weight", weightShape(conv)
 	v, ok := st.Tensor(name)
 	if !ok {
 		return nil, "", 0, fmt.Errorf("%w: missing tensor %q", ErrFormat, name)
@@ -217,7 +215,7 @@ func readWeight(st header, s namedShape) ([]float32, DType, int, error) {
 		}
 		return w, Float16, 1, finite(name, w)
 	case safetensors.I8:
-		scales, err := readF32(st, s.name+".weight_scale", []int{s.shape.Out})
+		scales, err := readF32(st, prefix+".weight_scale", []int{conv.Out})
 		if err != nil {
 			return nil, "", 0, err
 		}
@@ -225,7 +223,7 @@ func readWeight(st header, s namedShape) ([]float32, DType, int, error) {
 			// The weights are q*scale with q in [-128, 127]: a scale over
 			// MaxFloat32/128 would make some of them infinite.
 			if sc < 0 || sc > math.MaxFloat32/128 {
-				return nil, "", 0, fmt.Errorf("%w: %s.weight_scale[%d] = %g is out of range [0, MaxFloat32/128]", ErrFormat, s.name, o, sc)
+				return nil, "", 0, fmt.Errorf("%w: %s.weight_scale[%d] = %g is out of range [0, MaxFloat32/128]", ErrFormat, prefix, o, sc)
 			}
 		}
 		return dequantizeInt8(v.Data(), scales), Int8, 2, nil
@@ -273,30 +271,14 @@ func finite(name string, v []float32) error {
 	return nil
 }
 
-// namedShape is a conv's tensor-name prefix and geometry.
-type namedShape struct {
-	name  string
-	shape engine.ConvShape
-}
-
-// convShapes lists every conv in network order with its tensor-name prefix.
-func convShapes(a engine.Architecture) []namedShape {
-	list := []namedShape{{"stem", a.StemConv()}}
-	for i, u := range a.Units() {
-		p := "units." + strconv.Itoa(i) + "."
-		list = append(list, namedShape{p + "compress", u.Compress()}, namedShape{p + "spatial", u.Spatial()}, namedShape{p + "expand", u.Expand()})
+// tensorPrefix is how the names of the conv at s's tensors begin: stem,
+// units.I.compress, units.I.spatial, units.I.expand or classifier, with I
+// the unit's index in network order (not its stage and place in it).
+func tensorPrefix(s engine.Slot) string {
+	if s.Unit < 0 {
+		return string(s.Role)
 	}
-	return append(list, namedShape{"classifier", a.Classifier()})
-}
-
-// convsOf lists p's convs in network order (Params.Units must be sized).
-func convsOf(p *engine.Params) []*engine.Conv {
-	list := []*engine.Conv{&p.Stem}
-	for i := range p.Units {
-		u := &p.Units[i]
-		list = append(list, &u.Compress, &u.Spatial, &u.Expand)
-	}
-	return append(list, &p.Classifier)
+	return "units." + strconv.Itoa(s.Unit) + "." + string(s.Role)
 }
 
 func weightShape(s engine.ConvShape) []int {
@@ -386,20 +368,19 @@ func float16Bytes(v []float32) ([]byte, error) {
 // weights as dtypes[i]: what a conversion's choice of dtypes costs.
 func AsStored(arch engine.Architecture, p engine.Params, dtypes []DType) engine.Params {
 	q := engine.Params{Units: make([]engine.UnitParams, len(p.Units))}
-	src, dst := convsOf(&p), convsOf(&q)
-	shapes := convShapes(arch)
-	for i, c := range src {
+	for s, conv := range arch.Convs() {
+		c := p.Conv(s)
 		w := c.Weight
-		switch dtypes[i] {
+		switch dtypes[s.Index] {
 		case Int8:
-			w = dequantizeInt8(quantizeInt8(c.Weight, shapes[i].shape.Out))
+			w = dequantizeInt8(quantizeInt8(c.Weight, conv.Out))
 		case Float16:
 			w = make([]float32, len(c.Weight))
 			for j, v := range c.Weight {
 				w[j] = float16.Fromfloat32(v).Float32()
 			}
 		}
-		*dst[i] = engine.Conv{Weight: w, Bias: c.Bias}
+		*q.Conv(s) = engine.Conv{Weight: w, Bias: c.Bias}
 	}
 	return q
 }
@@ -408,8 +389,8 @@ func AsStored(arch engine.Architecture, p engine.Params, dtypes []DType) engine.
 // units.I.compress, ..., classifier): the order of Model.DTypes.
 func LayerNames(a engine.Architecture) []string {
 	var names []string
-	for _, s := range convShapes(a) {
-		names = append(names, s.name)
+	for s := range a.Convs() {
+		names = append(names, tensorPrefix(s))
 	}
 	return names
 }

@@ -24,9 +24,9 @@ func tinyModel(t testing.TB) (engine.Architecture, engine.Params) {
 	a.Classes = 10
 	rng := rand.New(rand.NewPCG(1, 2))
 	p := engine.Params{Units: make([]engine.UnitParams, len(a.Units()))}
-	for i, c := range convsOf(&p) {
-		s := convShapes(a)[i].shape
-		c.Weight, c.Bias = make([]float32, s.WeightLen()), make([]float32, s.Out)
+	for s, shape := range a.Convs() {
+		c := p.Conv(s)
+		c.Weight, c.Bias = make([]float32, shape.WeightLen()), make([]float32, shape.Out)
 		for j := range c.Weight {
 			c.Weight[j] = float32(rng.NormFloat64())
 		}
@@ -39,7 +39,7 @@ func tinyModel(t testing.TB) (engine.Architecture, engine.Params) {
 
 func encodeTiny(t testing.TB, dt DType) []byte {
 	a, p := tinyModel(t)
-	data, err := Encode(a, p, Meta{Labels: "test", SourceName: "tiny.pth", SourceSHA256: "00"}, slices.Repeat([]DType{dt}, len(convShapes(a))))
+	data, err := Encode(a, p, Meta{Labels: "test", SourceName: "tiny.pth", SourceSHA256: "00"}, slices.Repeat([]DType{dt}, len(LayerNames(a))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,24 +60,24 @@ func TestRoundTrip(t *testing.T) {
 			if m.Arch.Name() != a.Name() || m.Arch.Classes != 10 || m.Meta.SourceName != "tiny.pth" {
 				t.Errorf("decoded %s with %d classes from %q", m.Arch.Name(), m.Arch.Classes, m.Meta.SourceName)
 			}
-			got, want := convsOf(&m.Params), convsOf(&p)
-			for i := range want {
+			for s := range a.Convs() {
+				i, got, want := s.Index, m.Params.Conv(s), p.Conv(s)
 				if m.DTypes[i] != c.dt {
 					t.Fatalf("layer %d stored as %s", i, m.DTypes[i])
 				}
-				if !slices.Equal(got[i].Bias, want[i].Bias) {
+				if !slices.Equal(got.Bias, want.Bias) {
 					t.Fatalf("layer %d: biases differ", i)
 				}
-				per := len(want[i].Weight) / len(want[i].Bias)
-				for o := range want[i].Bias {
-					row := want[i].Weight[o*per : (o+1)*per]
+				per := len(want.Weight) / len(want.Bias)
+				for o := range want.Bias {
+					row := want.Weight[o*per : (o+1)*per]
 					peak := 0.0
 					for _, v := range row {
 						peak = max(peak, math.Abs(float64(v)))
 					}
 					for j, v := range row {
-						if d := math.Abs(float64(got[i].Weight[o*per+j] - v)); d > c.tol*peak*1.0001 {
-							t.Fatalf("layer %d weight %d: %g vs %g", i, o*per+j, got[i].Weight[o*per+j], v)
+						if d := math.Abs(float64(got.Weight[o*per+j] - v)); d > c.tol*peak*1.0001 {
+							t.Fatalf("layer %d weight %d: %g vs %g", i, o*per+j, got.Weight[o*per+j], v)
 						}
 					}
 				}
@@ -86,6 +86,33 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// The tensors are named as the package documents them, whatever engine
+// calls its convs: files written before must keep loading.
+func TestTensorNames(t *testing.T) {
+	a, _ := tinyModel(t)
+	names := LayerNames(a)
+	for _, c := range []struct {
+		i    int
+		want string
+	}{{0, "stem"}, {1, "units.0.compress"}, {2, "units.0.spatial"}, {3, "units.0.expand"}, {46, "units.15.compress"}, {48, "units.15.expand"}, {49, "classifier"}} {
+		if names[c.i] != c.want {
+			t.Errorf("layer %d is %q, want %q", c.i, names[c.i], c.want)
+		}
+	}
+	h, _ := jsonHeader(t, encodeTiny(t, Int8))
+	delete(h, "__metadata__")
+	if len(names) != 50 || len(h) != 3*len(names) {
+		t.Errorf("%d layers in %d tensors, want 50 in 150", len(names), len(h))
+	}
+	for _, n := range names {
+		for _, suffix := range []string{".weight", ".weight_scale", ".bias"} {
+			if h[n+suffix] == nil {
+				t.Errorf("no tensor %s", n+suffix)
+			}
+		}
 	}
 }
 

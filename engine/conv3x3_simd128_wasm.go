@@ -3,7 +3,7 @@
 package engine
 
 import (
-	"github.com/shufflenet-go/shufflenet/internal/simd128"
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 )
 
 // conv3x3SIMD128 runs a conv3x3 with the SIMD128 kernels (see
@@ -58,21 +58,6 @@ func (k *conv3x3SIMD128) run(c *conv3x3, dst []float32, src paddedMaps, s *convS
 		k.grouped.run(c, dst, padded, s.phases.maps[len(padded):])
 		return
 	}
-	simd128Conv3x3(convVariantOf(c), address(dst), address(padded), address(c.weight), address(c.bias),
+	simd128Conv3x3(abi.ConvVariants.Of(c.stride, c.outSize), address(dst), address(padded), address(c.weight), address(c.bias),
 		int32(c.out), int32(c.in/c.groups), int32(c.out/c.groups), int32(c.outSize), reLU)
-}
-
-// convVariantOf is the index of c's variant in simd128.ConvVariants: the
-// one for its stride and size, or the one for its stride and any size.
-func convVariantOf(c *conv3x3) int32 {
-	generic := int32(-1)
-	for i, v := range simd128.ConvVariants {
-		switch {
-		case v.Stride == c.stride && v.OutSize == c.outSize:
-			return int32(i)
-		case v.Stride == c.stride && v.OutSize == 0:
-			generic = int32(i)
-		}
-	}
-	return generic
 }

@@ -3,7 +3,7 @@
 package engine
 
 import (
-	"github.com/shufflenet-go/shufflenet/internal/simd128"
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 )
 
 // groupedSIMD128 runs the seed's grouped 3x3 convs with the SIMD128
@@ -33,16 +33,9 @@ func newGroupedSIMD128(c *conv3x3) *groupedSIMD128 {
 	return k
 }
 
-// groupedVariantOf is the index of c's variant among
-// simd128.GroupedSizes at its stride (all stride-1 sizes first), or -1.
-func groupedVariantOf(c *conv3x3) int32 {
-	for i, size := range simd128.GroupedSizes {
-		if size == c.outSize {
-			return int32((c.stride-1)*len(simd128.GroupedSizes) + i)
-		}
-	}
-	return -1
-}
+// groupedVariantOf is the index of c's variant in abi.GroupedVariants, or
+// -1 where the kernel has none.
+func groupedVariantOf(c *conv3x3) int32 { return abi.GroupedVariants.Of(c.stride, c.outSize) }
 
 // scratchLen is the floats of the kernel's sums: a map of 4 channels.
 func (*groupedSIMD128) scratchLen(c *conv3x3) int { return 4 * c.outSize * c.outSize }

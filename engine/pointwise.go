@@ -1,13 +1,17 @@
 package engine
 
+import "github.com/shufflenet-go/shufflenet/internal/simd128/abi"
+
 // epilogue is what a pointwise conv does to each sum before storing it,
-// fused into the conv so every output is written once.
-type epilogue int
+// fused into the conv so every output is written once. It is the SIMD128
+// kernels' type (abi.Epilogue), so a layer passes its code to them as it
+// is and the codes are defined once.
+type epilogue = abi.Epilogue
 
 const (
-	linear  epilogue = iota // y = Wx + b
-	relu                    // y = max(Wx + b, 0)
-	addReLU                 // y = max(Wx + b + residual, 0): a stride-1 unit's end
+	linear  = abi.Linear  // y = Wx + b
+	relu    = abi.ReLU    // y = max(Wx + b, 0)
+	addReLU = abi.AddReLU // y = max(Wx + b + residual, 0): a stride-1 unit's end
 )
 
 // pointwise is a grouped 1x1 conv over NCHW maps of hw pixels.

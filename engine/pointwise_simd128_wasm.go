@@ -3,13 +3,13 @@
 package engine
 
 import (
-	"github.com/shufflenet-go/shufflenet/internal/simd128"
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 )
 
 // pointwiseSIMD128 runs a pointwise conv with the SIMD128 kernel (see
 // internal/simd128/pointwise.go); it holds its weights as the kernel reads them.
 type pointwiseSIMD128 struct {
-	weights []float32 // [group][block of simd128.PointwiseRows outputs][in/groups][row in block]
+	weights []float32 // [group][block of abi.PointwiseRows outputs][in/groups][row in block]
 	planes  []int32   // byte offset of output channel o's plane: plane(o)*hw*4
 }
 
@@ -23,9 +23,9 @@ func newPointwiseSIMD128(p *pointwise) *pointwiseSIMD128 {
 	k := &pointwiseSIMD128{weights: make([]float32, len(p.weight)), planes: make([]int32, p.out)}
 	at := 0 // where the next block of rows goes in k.weights
 	for g := range p.groups {
-		for first := 0; first < outPer; first += simd128.PointwiseRows {
+		for first := 0; first < outPer; first += abi.PointwiseRows {
 			o := g*outPer + first
-			block := k.weights[at : at+min(simd128.PointwiseRows, outPer-first)*inPer]
+			block := k.weights[at : at+min(abi.PointwiseRows, outPer-first)*inPer]
 			at += len(block)
 			if len(block) == 4*inPer {
 				interleave4(block, [4][]float32{
@@ -55,16 +55,5 @@ func (k *pointwiseSIMD128) run(p *pointwise, dst, src, residual []float32) {
 		_ = residual[n-1]
 	}
 	simd128Pointwise(address(dst), address(src), address(residual), address(k.weights), address(p.bias), address(k.planes),
-		int32(p.hw), int32(p.in/p.groups), int32(p.out/p.groups), int32(p.groups), p.ep.simd128())
-}
-
-// simd128 is the kernel's code for the epilogue.
-func (e epilogue) simd128() int32 {
-	switch e {
-	case relu:
-		return simd128.ReLU
-	case addReLU:
-		return simd128.AddReLU
-	}
-	return simd128.Linear
+		int32(p.hw), int32(p.in/p.groups), int32(p.out/p.groups), int32(p.groups), int32(p.ep))
 }

@@ -7,7 +7,10 @@ import "unsafe"
 // The SIMD128 kernels, as Go calls them: each is an export of the module
 // internal/simd128 writes, reached through a trampoline of the host
 // (web/static/simd128.js). Addresses are byte addresses in Go's memory;
-// every other parameter is a count.
+// every other parameter is a count or a code. The names and parameters
+// are those internal/simd128/abi defines for the exports, which the
+// generator writes from: a directive cannot take them from there, so
+// TestSIMD128ImportsMatchABI checks these declarations against abi.
 
 // simd128Pointwise runs pointwise.runPortable's computation; see
 // writePointwise.
@@ -28,7 +31,7 @@ func simd128Pad1(dst, src unsafe.Pointer, channels, size int32)
 func simd128Pad2(dst, src unsafe.Pointer, channels, size int32)
 
 // simd128Conv3x3 runs conv3x3.runPortable's computation on the padded
-// input, with a variant of the kernel (an index in convVariants); see
+// input, with a variant of the kernel (an index in abi.ConvVariants); see
 // writeConv3x3.
 //
 //go:wasmimport simd128 conv3x3
@@ -48,7 +51,8 @@ func simd128Classifier(dst, src, weights, bias unsafe.Pointer, in, out int32)
 
 // simd128Grouped runs conv3x3.runPortable's computation on the padded
 // input of a grouped conv, 4 output channels per vector, with the variant
-// for its stride and size (see groupedVariantOf and writeGrouped).
+// for its stride and size (an index in abi.GroupedVariants; see
+// writeGrouped).
 //
 //go:wasmimport simd128 grouped
 func simd128Grouped(variant int32, dst, padded, weights, bias, sums unsafe.Pointer, out, inPer, outPer int32)

@@ -1,6 +1,7 @@
 package simd128
 
 import (
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
 )
 
@@ -10,11 +11,12 @@ import (
 // first, then ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)) and the bias. So the
 // results are identical. Its weights are laid out 4 outputs side by side.
 
-// writeClassifier writes classifier(dst, src, weights, bias, in, out).
+// writeClassifier writes classifier(dst, src, weights, bias, in, out)
+// (abi.Classifier).
 func writeClassifier(m *wasmenc.Module) {
 	i32, v128 := wasmenc.I32, wasmenc.V128
-	f := m.Func("classifier", []wasmenc.ValType{i32, i32, i32, i32, i32, i32}, nil)
-	dst, src, weights, bias, in, out := f.Param(0), f.Param(1), f.Param(2), f.Param(3), f.Param(4), f.Param(5)
+	f, param := export(m, abi.Classifier)
+	dst, src, weights, bias, in, out := param("dst"), param("src"), param("weights"), param("bias"), param("in"), param("out")
 	var s [8]wasmenc.Local
 	for j := range s {
 		s[j] = f.Local(v128)

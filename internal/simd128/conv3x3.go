@@ -1,6 +1,7 @@
 package simd128
 
 import (
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
 )
 
@@ -23,29 +24,24 @@ import (
 // sign of a zero result, so the outputs are equal (==) to the portable
 // kernel's, and bit for bit the same except, rarely, -0 for +0.
 
-// ConvVariant is a version of the conv kernel: for a stride and any output
-// size (OutSize 0), or for one output size known when the kernel is
-// written, so that every tap of a row is a constant offset from one
-// pointer and the row's vectors are unrolled and interleaved. The sizes
-// are ShuffleNet's at 224x224; in Chromium they run the stem at 16.5
-// GMAC/s instead of 13.6, and the depthwise convs 10-20% faster (the same
-// at 7x7).
-type ConvVariant struct{ Stride, OutSize int }
+// The conv kernel has variants (abi.ConvVariants): for a stride and any
+// output size, or for one output size known when the kernel is written,
+// so that every tap of a row is a constant offset from one pointer and the
+// row's vectors are unrolled and interleaved. The sizes are ShuffleNet's
+// at 224x224; in Chromium they run the stem at 16.5 GMAC/s instead of
+// 13.6, and the depthwise convs 10-20% faster (the same at 7x7).
 
 // convInterleave is how many vectors of a row the fixed-size variants
 // compute at once, their sums interleaved: the stem went from 12-13 to 16
 // GMAC/s with 4 (the sums are chains of 9 dependent adds).
 const convInterleave = 4
 
-// ConvVariants are the variants the module has; engine picks one by index.
-var ConvVariants = []ConvVariant{{1, 0}, {2, 0}, {1, 7}, {1, 14}, {1, 28}, {2, 7}, {2, 14}, {2, 28}, {2, 112}}
-
-// writePad1 writes pad1(dst, src, channels, size): each size x size plane
-// of src into dst with a border of zeros, (size+2) x (size+2).
+// writePad1 writes pad1(dst, src, channels, size) (abi.Pad1): each size x
+// size plane of src into dst with a border of zeros, (size+2) x (size+2).
 func writePad1(m *wasmenc.Module) {
 	i32 := wasmenc.I32
-	f := m.Func("pad1", []wasmenc.ValType{i32, i32, i32, i32}, nil)
-	dst, src, channels, size := f.Param(0), f.Param(1), f.Param(2), f.Param(3)
+	f, param := export(m, abi.Pad1)
+	dst, src, channels, size := param("dst"), param("src"), param("channels"), param("size")
 	rowBytes, sizeBytes, y := f.Local(i32), f.Local(i32), f.Local(i32)
 	f.Set(sizeBytes, f.I32Shl(f.Get(size), f.I32Const(2)))
 	f.Set(rowBytes, f.I32Add(f.Get(sizeBytes), f.I32Const(8)))
@@ -71,13 +67,13 @@ func writePad1(m *wasmenc.Module) {
 	})
 }
 
-// writePad2 writes pad2(dst, src, channels, size): each size x size plane
-// of src into dst as size+1 rows, a row of zeros and then src's rows,
-// each laid out as a zero, the odd columns, and the even columns.
+// writePad2 writes pad2(dst, src, channels, size) (abi.Pad2): each size x
+// size plane of src into dst as size+1 rows, a row of zeros and then src's
+// rows, each laid out as a zero, the odd columns, and the even columns.
 func writePad2(m *wasmenc.Module) {
 	i32 := wasmenc.I32
-	f := m.Func("pad2", []wasmenc.ValType{i32, i32, i32, i32}, nil)
-	dst, src, channels, size := f.Param(0), f.Param(1), f.Param(2), f.Param(3)
+	f, param := export(m, abi.Pad2)
+	dst, src, channels, size := param("dst"), param("src"), param("channels"), param("size")
 	rowBytes, halfBytes, y, a, b := f.Local(i32), f.Local(i32), f.Local(i32), f.Local(wasmenc.V128), f.Local(wasmenc.V128)
 	f.Set(halfBytes, f.I32Shl(f.Get(size), f.I32Const(1))) // S/2 floats
 	f.Set(rowBytes, f.I32Add(f.I32Shl(f.Get(size), f.I32Const(2)), f.I32Const(4)))
@@ -150,30 +146,30 @@ type convWriter struct {
 }
 
 // writeConv3x3 writes conv3x3(variant, dst, padded, weights, bias, out,
-// inPer, outPer, outSize, relu), which runs the variant (see ConvVariants).
+// inPer, outPer, outSize, relu) (abi.Conv3x3), which runs
+// abi.ConvVariants[variant]: a function of its own, taking the other
+// parameters.
 func writeConv3x3(m *wasmenc.Module) {
-	i32 := wasmenc.I32
-	params := []wasmenc.ValType{i32, i32, i32, i32, i32, i32, i32, i32, i32}
-	variants := make([]*wasmenc.Func, len(ConvVariants))
-	for i, v := range ConvVariants {
-		variants[i] = m.Func("", params, nil)
-		writeConvVariant(variants[i], v)
+	params := abi.Conv3x3.Params[1:] // all but the variant
+	variants := make([]*wasmenc.Func, len(abi.ConvVariants))
+	for i, v := range abi.ConvVariants {
+		var param func(string) wasmenc.Local
+		variants[i], param = kernel(m, "", params)
+		writeConvVariant(variants[i], param, v)
 	}
-	f := m.Func("conv3x3", append([]wasmenc.ValType{i32}, params...), nil)
+	f, param := export(m, abi.Conv3x3)
 	for i, v := range variants {
-		f.If(f.I32Eq(f.Get(f.Param(0)), f.I32Const(int32(i))), func() {
-			f.Call(v, f.Get(f.Param(1)), f.Get(f.Param(2)), f.Get(f.Param(3)), f.Get(f.Param(4)), f.Get(f.Param(5)),
-				f.Get(f.Param(6)), f.Get(f.Param(7)), f.Get(f.Param(8)), f.Get(f.Param(9)))
-		})
+		f.If(f.I32Eq(f.Get(param("variant")), f.I32Const(int32(i))), func() { forward(f, param, v, params) })
 	}
 }
 
-// writeConvVariant writes one variant of the conv kernel into f.
-func writeConvVariant(f *wasmenc.Func, v ConvVariant) {
+// writeConvVariant writes one variant of the conv kernel into f, whose
+// parameters are param's.
+func writeConvVariant(f *wasmenc.Func, param func(string) wasmenc.Local, v abi.Variant) {
 	i32, v128 := wasmenc.I32, wasmenc.V128
 	stride := v.Stride
-	k := &convWriter{f: f, stride: stride, size: v.OutSize, dst: f.Param(0), padded: f.Param(1), weights: f.Param(2), bias: f.Param(3),
-		out: f.Param(4), inPer: f.Param(5), outPer: f.Param(6), outSize: f.Param(7), relu: f.Param(8)}
+	k := &convWriter{f: f, stride: stride, size: v.OutSize, dst: param("dst"), padded: param("padded"), weights: param("weights"),
+		bias: param("bias"), out: param("out"), inPer: param("inPer"), outPer: param("outPer"), outSize: param("outSize"), relu: param("relu")}
 	for _, l := range []*wasmenc.Local{&k.rowBytes, &k.planeBytes, &k.outRowBytes, &k.vectorBytes, &k.evenAt,
 		&k.in, &k.outPlane, &k.inRow, &k.outRow, &k.y, &k.rowEnd, &k.d, &k.hasTail, &k.inputs} {
 		*l = f.Local(i32)

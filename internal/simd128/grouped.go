@@ -1,6 +1,7 @@
 package simd128
 
 import (
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
 )
 
@@ -20,42 +21,29 @@ import (
 // at 14x14 and 18.7 to 20.1 at 28x28; at stride 2, 6.9 to 17.9 (to 7x7),
 // 10.6 to 17.2 (to 14x14), and the same 17 to 28x28.
 
-// GroupedSizes are the output sizes the kernel has variants for: the
-// seed's at 224x224.
-var GroupedSizes = []int{7, 14, 28}
-
 // writeGrouped writes grouped(variant, dst, padded, weights, bias, sums,
-// out, inPer, outPer), which runs the variant for stride 1 + variant /
-// len(GroupedSizes) and output size GroupedSizes[variant %
-// len(GroupedSizes)].
+// out, inPer, outPer) (abi.Grouped), which runs abi.GroupedVariants[variant]:
+// a function of its own, taking the other parameters.
 func writeGrouped(m *wasmenc.Module) {
-	i32 := wasmenc.I32
-	params := []wasmenc.ValType{i32, i32, i32, i32, i32, i32, i32, i32}
-	var variants []*wasmenc.Func
-	for stride := 1; stride <= 2; stride++ {
-		for _, size := range GroupedSizes {
-			v := m.Func("", params, nil)
-			writeGroupedVariant(v, stride, size)
-			variants = append(variants, v)
-		}
+	params := abi.Grouped.Params[1:] // all but the variant
+	variants := make([]*wasmenc.Func, len(abi.GroupedVariants))
+	for i, v := range abi.GroupedVariants {
+		var param func(string) wasmenc.Local
+		variants[i], param = kernel(m, "", params)
+		writeGroupedVariant(variants[i], param, v.Stride, v.OutSize)
 	}
-	f := m.Func("grouped", append([]wasmenc.ValType{i32}, params...), nil)
+	f, param := export(m, abi.Grouped)
 	for i, v := range variants {
-		f.If(f.I32Eq(f.Get(f.Param(0)), f.I32Const(int32(i))), func() {
-			args := make([]wasmenc.Expr, len(params))
-			for j := range params {
-				args[j] = f.Get(f.Param(j + 1))
-			}
-			f.Call(v, args...)
-		})
+		f.If(f.I32Eq(f.Get(param("variant")), f.I32Const(int32(i))), func() { forward(f, param, v, params) })
 	}
 }
 
-// writeGroupedVariant writes the kernel for one stride and output size.
-func writeGroupedVariant(f *wasmenc.Func, stride, size int) {
+// writeGroupedVariant writes the kernel for one stride and output size
+// into f, whose parameters are param's.
+func writeGroupedVariant(f *wasmenc.Func, param func(string) wasmenc.Local, stride, size int) {
 	i32, v128 := wasmenc.I32, wasmenc.V128
-	dst, padded, weights, bias, sums := f.Param(0), f.Param(1), f.Param(2), f.Param(3), f.Param(4)
-	out, inPer, outPer := f.Param(5), f.Param(6), f.Param(7)
+	dst, padded, weights, bias, sums := param("dst"), param("padded"), param("weights"), param("bias"), param("sums")
+	out, inPer, outPer := param("out"), param("inPer"), param("outPer")
 	rowFloats := size + 2 // stride 1: a padded row
 	if stride == 2 {
 		rowFloats = 2*size + 1 // the padding column, size odd columns, size even ones

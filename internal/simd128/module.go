@@ -5,7 +5,9 @@
 // the engine (internal/simd128gen); the JavaScript host
 // (web/static/simd128.js) instantiates it with the Go program's own memory,
 // and the engine's layers call its exports (engine/simd128_calls_wasm.go)
-// once per layer, with the addresses of Go's buffers.
+// once per layer, with the addresses of Go's buffers. The exports, their
+// parameters and the codes and tables both sides use are defined once, in
+// internal/simd128/abi, which the engine imports instead of this package.
 //
 // Go's wasm backend emits no vector instructions, and plain Go loops are
 // slow there (a jump table on every back edge, float max and min as
@@ -16,13 +18,14 @@
 package simd128
 
 import (
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
 )
 
-// Module returns the kernel module. It imports its memory as go.mem and
-// exports pointwise, pad1, pad2, conv3x3, grouped, pool and classifier.
+// Module returns the kernel module. It imports its memory as
+// abi.MemoryModule.MemoryName and has abi.Exports as its exports.
 func Module() ([]byte, error) {
-	m := wasmenc.NewModule("go", "mem")
+	m := wasmenc.NewModule(abi.MemoryModule, abi.MemoryName)
 	writePointwise(m)
 	writePad1(m)
 	writePad2(m)
@@ -33,21 +36,40 @@ func Module() ([]byte, error) {
 	return m.Encode()
 }
 
-// epilogue is what a pointwise conv does to each sum before storing it.
-type epilogue int32
+// export adds the export e to m; see kernel.
+func export(m *wasmenc.Module, e abi.Func) (*wasmenc.Func, func(name string) wasmenc.Local) {
+	return kernel(m, e.Name, e.Params)
+}
 
-// The epilogues, as the pointwise kernel takes them.
-const (
-	Linear  = int32(linear)  // y = Wx + b
-	ReLU    = int32(relu)    // y = max(Wx + b, 0)
-	AddReLU = int32(addReLU) // y = max(Wx + b + residual, 0)
-)
+// kernel adds a function taking params to m, exported as name (or not,
+// for ""), and returns it with a lookup of its parameters by name. The
+// writers take their parameters by name, so each is where abi puts it:
+// the generator writes the order down nowhere else.
+func kernel(m *wasmenc.Module, name string, params []abi.Param) (*wasmenc.Func, func(name string) wasmenc.Local) {
+	types := make([]wasmenc.ValType, len(params))
+	for i, p := range params {
+		types[i] = wasmenc.ValType(p.Type) // both are the binary format's codes
+	}
+	f := m.Func(name, types, nil)
+	return f, func(param string) wasmenc.Local {
+		for i, p := range params {
+			if p.Name == param {
+				return f.Param(i)
+			}
+		}
+		panic("simd128: the kernel " + name + " has no parameter " + param)
+	}
+}
 
-const (
-	linear epilogue = iota
-	relu
-	addReLU
-)
+// forward calls g, which takes params, from f with f's parameters of the
+// same names: a dispatcher passing its arguments on to a variant.
+func forward(f *wasmenc.Func, param func(string) wasmenc.Local, g *wasmenc.Func, params []abi.Param) {
+	args := make([]wasmenc.Expr, len(params))
+	for i, p := range params {
+		args[i] = f.Get(param(p.Name))
+	}
+	f.Call(g, args...)
+}
 
 // zero pushes four 0.0 lanes.
 func zero(f *wasmenc.Func) wasmenc.Expr { return f.V128Const([4]uint32{}) }

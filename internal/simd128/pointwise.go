@@ -1,17 +1,18 @@
 package simd128
 
 import (
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
 )
 
 // pointwise(dst, src, residual, weights, bias, planes, hw, inPer, outPer,
-// groups, ep) runs a grouped 1x1 conv with the portable kernel's shape: for
-// a block of PointwiseRows output channels and a tile of up to pwTile
-// pixels, each step adds two input channels to the block's rows, which
-// are accumulated in place in dst (in L1) while the inputs stream by:
-// acc += w[i]*x[i] + w[i+1]*x[i+1], then the odd channel, then the
-// epilogue (ep: Linear, ReLU, or AddReLU with residual, which has dst's
-// layout), fused into the first and last steps. So every output is the
+// groups, ep) (abi.Pointwise) runs a grouped 1x1 conv with the portable
+// kernel's shape: for a block of abi.PointwiseRows output channels and a
+// tile of up to pwTile pixels, each step adds two input channels to the
+// block's rows, which are accumulated in place in dst (in L1) while the
+// inputs stream by: acc += w[i]*x[i] + w[i+1]*x[i+1], then the odd
+// channel, then the epilogue (ep: abi.Linear, ReLU, or AddReLU with
+// residual, which has dst's layout), fused into the first and last steps. So every output is the
 // same sum in the same order as engine's pointwise.rows4, and the results
 // are identical. weights are [group][block][input][row in block]; planes
 // holds the byte offset of each output channel's plane in dst.
@@ -27,9 +28,8 @@ import (
 // recomputes up to 3 outputs, with the same result, rather than store
 // past the map.
 const (
-	PointwiseRows = 4   // output channels per block
-	pwTile        = 256 // pixels per tile: 4 rows of 1 KB stay in L1
-	pwUnroll      = 4   // vectors per pass of a step's loop
+	pwTile   = 256 // pixels per tile: 4 rows of 1 KB stay in L1
+	pwUnroll = 4   // vectors per pass of a step's loop
 )
 
 // pwWriter writes the pointwise kernel; its fields are the kernel's
@@ -45,26 +45,26 @@ type pwWriter struct {
 	x, wStep, steps                wasmenc.Local
 	px, py, end, endUnrolled       wasmenc.Local // a step's pointers
 	biasAt                         wasmenc.Local // the block's first bias
-	pr, pres                       [PointwiseRows]wasmenc.Local
-	rows, residual                 [PointwiseRows]wasmenc.Local // the block's output rows (and residuals) in the tile
-	wx, wy                         [PointwiseRows]wasmenc.Local
+	pr, pres                       [abi.PointwiseRows]wasmenc.Local
+	rows, residual                 [abi.PointwiseRows]wasmenc.Local // the block's output rows (and residuals) in the tile
+	wx, wy                         [abi.PointwiseRows]wasmenc.Local
 	xv, yv, acc                    wasmenc.Local
-	tileAcc                        [PointwiseRows]wasmenc.Local
+	tileAcc                        [abi.PointwiseRows]wasmenc.Local
 	blocks, lastBlock, pixelsBytes wasmenc.Local
 }
 
 // writePointwise writes the pointwise kernel (see above).
 func writePointwise(m *wasmenc.Module) {
 	i32 := wasmenc.I32
-	f := m.Func("pointwise", []wasmenc.ValType{i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32}, nil)
-	k := &pwWriter{f: f, dst: f.Param(0), src: f.Param(1), res: f.Param(2), bias: f.Param(4), planes: f.Param(5),
-		hw: f.Param(6), inPer: f.Param(7), outPer: f.Param(8), ep: f.Param(10)}
-	weights, groups := f.Param(3), f.Param(9)
+	f, param := export(m, abi.Pointwise)
+	k := &pwWriter{f: f, dst: param("dst"), src: param("src"), res: param("residual"), bias: param("bias"), planes: param("planes"),
+		hw: param("hw"), inPer: param("inPer"), outPer: param("outPer"), ep: param("ep")}
+	weights, groups := param("weights"), param("groups")
 	for _, l := range []*wasmenc.Local{&k.hwBytes, &k.pairs, &k.groupSrc, &k.groupW, &k.o, &k.w, &k.tile, &k.size,
 		&k.x, &k.wStep, &k.steps, &k.px, &k.py, &k.end, &k.endUnrolled, &k.biasAt, &k.blocks, &k.lastBlock, &k.pixelsBytes} {
 		*l = f.Local(i32)
 	}
-	for r := range PointwiseRows {
+	for r := range abi.PointwiseRows {
 		k.rows[r], k.residual[r], k.pr[r], k.pres[r] = f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
 		k.wx[r], k.wy[r], k.tileAcc[r] = f.Local(wasmenc.V128), f.Local(wasmenc.V128), f.Local(wasmenc.V128)
 	}
@@ -74,8 +74,8 @@ func writePointwise(m *wasmenc.Module) {
 	f.Set(k.hwBytes, f.I32Shl(f.Get(k.hw), f.I32Const(2)))
 	f.Set(k.pixelsBytes, f.I32And(f.Get(k.hwBytes), f.I32Const(-16))) // whole vectors
 	f.Set(k.pairs, f.I32DivU(f.Get(k.inPer), f.I32Const(2)))
-	f.Set(k.blocks, f.I32DivU(f.Get(k.outPer), f.I32Const(PointwiseRows)))
-	f.Set(k.lastBlock, f.I32Sub(f.Get(k.outPer), f.I32Mul(f.Get(k.blocks), f.I32Const(PointwiseRows))))
+	f.Set(k.blocks, f.I32DivU(f.Get(k.outPer), f.I32Const(abi.PointwiseRows)))
+	f.Set(k.lastBlock, f.I32Sub(f.Get(k.outPer), f.I32Mul(f.Get(k.blocks), f.I32Const(abi.PointwiseRows))))
 	f.Set(k.groupSrc, f.Get(k.src))
 	f.Set(k.groupW, f.Get(weights))
 	f.Set(k.o, f.I32Const(0))
@@ -102,23 +102,24 @@ func writePointwise(m *wasmenc.Module) {
 	})
 }
 
-// eachBlock runs block for every block of the group's outputs, PointwiseRows
-// rows at a time and then the rest, leaving o and w where they started.
+// eachBlock runs block for every block of the group's outputs,
+// abi.PointwiseRows rows at a time and then the rest, leaving o and w
+// where they started.
 func (k *pwWriter) eachBlock(block func(rows int)) {
 	f := k.f
 	first := f.Local(wasmenc.I32)
 	f.Set(first, f.Get(k.o))
 	f.Set(k.w, f.Get(k.groupW))
 	end := f.Local(wasmenc.I32)
-	f.Set(end, f.I32Add(f.Get(k.o), f.I32Mul(f.Get(k.blocks), f.I32Const(PointwiseRows))))
+	f.Set(end, f.I32Add(f.Get(k.o), f.I32Mul(f.Get(k.blocks), f.I32Const(abi.PointwiseRows))))
 	f.If(f.I32Ne(f.Get(k.blocks), f.I32Const(0)), func() {
 		f.Loop(func(next wasmenc.Label) {
-			block(PointwiseRows)
-			f.Set(k.o, f.I32Add(f.Get(k.o), f.I32Const(PointwiseRows)))
+			block(abi.PointwiseRows)
+			f.Set(k.o, f.I32Add(f.Get(k.o), f.I32Const(abi.PointwiseRows)))
 			f.BrIf(next, f.I32LtU(f.Get(k.o), f.Get(end)))
 		})
 	})
-	for rows := 1; rows < PointwiseRows; rows++ {
+	for rows := 1; rows < abi.PointwiseRows; rows++ {
 		f.If(f.I32Eq(f.Get(k.lastBlock), f.I32Const(int32(rows))), func() { block(rows) })
 	}
 	f.Set(k.o, f.Get(first))
@@ -194,7 +195,7 @@ func (k *pwWriter) step(rows int, pair, first, last bool) {
 			f.Set(k.wy[r], f.V128Load32Splat(f.Get(k.wStep), uint32(4*(rows+r))))
 		}
 	}
-	pass := func(ep epilogue, vectors int) {
+	pass := func(ep abi.Epilogue, vectors int) {
 		for u := range vectors {
 			at := uint32(16 * u)
 			f.Set(k.xv, f.V128Load(f.Get(k.px), at))
@@ -226,12 +227,12 @@ func (k *pwWriter) step(rows int, pair, first, last bool) {
 		}
 		for r := range rows {
 			bump(k.pr[r])
-			if ep == addReLU {
+			if ep == abi.AddReLU {
 				bump(k.pres[r])
 			}
 		}
 	}
-	loops := func(ep epilogue) {
+	loops := func(ep abi.Epilogue) {
 		f.Set(k.px, f.Get(k.x))
 		f.Set(k.py, f.I32Add(f.Get(k.x), f.Get(k.hwBytes)))
 		for r := range rows {
@@ -256,7 +257,7 @@ func (k *pwWriter) step(rows int, pair, first, last bool) {
 	if last {
 		k.byEpilogue(loops)
 	} else {
-		loops(linear)
+		loops(abi.Linear)
 	}
 	inputs := int32(1)
 	if pair {
@@ -267,21 +268,21 @@ func (k *pwWriter) step(rows int, pair, first, last bool) {
 }
 
 // byEpilogue writes code once per epilogue, each run when the layer has it.
-func (k *pwWriter) byEpilogue(code func(ep epilogue)) {
+func (k *pwWriter) byEpilogue(code func(ep abi.Epilogue)) {
 	f := k.f
-	f.IfElse(f.I32Eq(f.Get(k.ep), f.I32Const(int32(addReLU))), func() { code(addReLU) }, func() {
-		f.IfElse(f.I32Eq(f.Get(k.ep), f.I32Const(int32(relu))), func() { code(relu) }, func() { code(linear) })
+	f.IfElse(f.I32Eq(f.Get(k.ep), f.I32Const(int32(abi.AddReLU))), func() { code(abi.AddReLU) }, func() {
+		f.IfElse(f.I32Eq(f.Get(k.ep), f.I32Const(int32(abi.ReLU))), func() { code(abi.ReLU) }, func() { code(abi.Linear) })
 	})
 }
 
 // epilogue applies ep to the sums in acc; residual pushes the address of
 // their residuals.
-func (k *pwWriter) epilogue(ep epilogue, acc wasmenc.Local, residual func() wasmenc.Expr, offset uint32) {
+func (k *pwWriter) epilogue(ep abi.Epilogue, acc wasmenc.Local, residual func() wasmenc.Expr, offset uint32) {
 	f := k.f
 	switch ep {
-	case addReLU:
+	case abi.AddReLU:
 		f.Set(acc, f.F32x4Max(f.F32x4Add(f.Get(acc), f.V128Load(residual(), offset)), zero(f)))
-	case relu:
+	case abi.ReLU:
 		f.Set(acc, f.F32x4Max(f.Get(acc), zero(f)))
 	}
 }
@@ -319,7 +320,7 @@ func (k *pwWriter) registerBlock(rows int) {
 	})
 	k.rowAddresses(rows)
 	for r := range rows {
-		k.byEpilogue(func(ep epilogue) {
+		k.byEpilogue(func(ep abi.Epilogue) {
 			k.epilogue(ep, k.tileAcc[r], func() wasmenc.Expr { return f.Get(k.residual[r]) }, 0)
 		})
 		f.V128Store(f.Get(k.rows[r]), 0, f.Get(k.tileAcc[r]))

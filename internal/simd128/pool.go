@@ -1,6 +1,7 @@
 package simd128
 
 import (
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
 )
 
@@ -14,12 +15,12 @@ import (
 // (column) twice and an average pool adds zeros, as the portable pools'
 // sums start from zero. So the results are identical.
 
-// writePool writes pool(dst, src, channels, inSize, average). It reads up
-// to one float before each row and one after it.
+// writePool writes pool(dst, src, channels, inSize, average) (abi.Pool).
+// It reads up to one float before each row and one after it.
 func writePool(m *wasmenc.Module) {
 	i32, v128 := wasmenc.I32, wasmenc.V128
-	f := m.Func("pool", []wasmenc.ValType{i32, i32, i32, i32, i32}, nil)
-	dst, src, channels, inSize, average := f.Param(0), f.Param(1), f.Param(2), f.Param(3), f.Param(4)
+	f, param := export(m, abi.Pool)
+	dst, src, channels, inSize, average := param("dst"), param("src"), param("channels"), param("inSize"), param("average")
 	inRowBytes, outRowBytes, y, q := f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
 	rows := [3]wasmenc.Local{f.Local(i32), f.Local(i32), f.Local(i32)}
 	acc, edge := f.Local(v128), f.Local(v128)

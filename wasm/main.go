@@ -4,8 +4,8 @@
 // one module plays two roles, so the browser downloads and compiles it once:
 // the engine loads weights and classifies pixels or tensors (worker.go),
 // inside a Web Worker unless the host asks for it elsewhere; on the page it
-// is the controller of the demo's interface (page.go), which
-// web/static/app.js starts after loading it.
+// is the classifier's interface (ui.go), which the demo page and every
+// widget of a page share (web/static/engine.js starts it).
 package main
 
 import (
@@ -17,14 +17,14 @@ func main() {
 	if role() == "engine" {
 		serveInference()
 	} else {
-		runPage()
+		serveInterface()
 	}
 	select {} // keep the functions handed to JavaScript alive
 }
 
 // role is the one the host names as the program's first argument
 // (go.argv = ['shufflenet', 'engine'] runs the engine on a page, as the
-// benchmarks do), or else the engine in a worker and the controller on a
+// benchmarks do), or else the engine in a worker and the interface on a
 // page, which has a document.
 func role() string {
 	if len(os.Args) > 1 {
@@ -33,5 +33,5 @@ func role() string {
 	if js.Global().Get("document").IsUndefined() {
 		return "engine"
 	}
-	return "page"
+	return "ui"
 }

@@ -59,7 +59,7 @@ func openDemo(t *testing.T, b *browsertest.Browser, url string) {
 	t.Helper()
 	b.Run(t, 60*time.Second,
 		chromedp.Navigate(url),
-		chromedp.WaitEnabled(chromedp.CSS("#file")),
+		chromedp.WaitEnabled(chromedp.CSS(".file")),
 	)
 }
 
@@ -72,23 +72,24 @@ type topResult struct {
 }
 
 const readTop = `(() => {
-	const li = document.querySelector('#top li');
+	const li = document.querySelector('.top li');
 	return li ? { index: +li.dataset.index, label: li.querySelector('.label').textContent,
-		prob: li.querySelector('.prob').textContent, rows: document.querySelectorAll('#top li').length } : null;
+		prob: li.querySelector('.prob').textContent, rows: document.querySelectorAll('.top li').length } : null;
 })()`
 
-// upload sends a file through the file input and waits for a result whose
-// caption names it.
+// upload sends a file through the file input and waits for its result:
+// the caption names the file and the results are no longer busy.
 func upload(t *testing.T, b *browsertest.Browser, path string) topResult {
 	t.Helper()
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	done := fmt.Sprintf(`document.querySelector('.caption').textContent === %q && document.querySelector('.results').ariaBusy === 'false'`, filepath.Base(abs))
 	b.Run(t, 30*time.Second,
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('#top').replaceChildren()`),
-		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{abs}),
-		chromedp.WaitVisible(chromedp.CSS("#top li")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('.caption').textContent = ''`),
+		chromedp.SetUploadFiles(chromedp.CSS(".file"), []string{abs}),
+		chromedp.Poll[chromedp.Void](done, chromedp.WithPollingTimeout(25*time.Second)),
 	)
 	return browsertest.Eval[topResult](t, b, 5*time.Second, readTop)
 }
@@ -102,7 +103,7 @@ func TestPageLoadsWithoutErrors(t *testing.T) {
 		t.Errorf("progress %v of %v bytes, want all of the wasm and weights", progress[0], progress[1])
 	}
 	// The workers run the SIMD128 kernels (Chromium has SIMD128).
-	if status := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('#status').textContent`); !strings.Contains(status, "with SIMD") {
+	if status := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.status').textContent`); !strings.Contains(status, "with SIMD") {
 		t.Errorf("status %q, want the SIMD kernels", status)
 	}
 	if errs := b.Errors(); len(errs) > 0 {
@@ -124,7 +125,7 @@ func TestUploadShowsACat(t *testing.T) {
 	if top.Index < 281 || top.Index > 285 || !strings.HasSuffix(top.Prob, "%") || top.Rows != 5 {
 		t.Errorf("top-1 %+v, want a cat (281-285) with a percentage, 5 rows", top)
 	}
-	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#heatmap")), chromedp.WaitVisible(chromedp.CSS("#overlay")))
+	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS(".heatmap")), chromedp.WaitVisible(chromedp.CSS(".overlay")))
 	b.Screenshot(t, "demo-result.png")
 	if errs := b.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
@@ -172,10 +173,10 @@ func TestNonImageThenImage(t *testing.T) {
 	notes := filepath.Join(t.TempDir(), "notes.png")
 	os.WriteFile(notes, []byte("these are notes, not pixels"), 0o644)
 	b.Run(t, 20*time.Second,
-		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{notes}),
-		chromedp.WaitVisible(chromedp.CSS("#error")),
+		chromedp.SetUploadFiles(chromedp.CSS(".file"), []string{notes}),
+		chromedp.WaitVisible(chromedp.CSS(".classifier .error")),
 	)
-	msg := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('#error').textContent`)
+	msg := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.classifier .error').textContent`)
 	if !strings.Contains(msg, "notes.png") || !strings.Contains(msg, "not a picture") {
 		t.Errorf("error message %q", msg)
 	}
@@ -183,7 +184,7 @@ func TestNonImageThenImage(t *testing.T) {
 	if top.Index < 281 || top.Index > 285 {
 		t.Errorf("after the error: top-1 %+v", top)
 	}
-	if hidden := browsertest.Eval[bool](t, b, 5*time.Second, `document.querySelector('#error').hidden`); !hidden {
+	if hidden := browsertest.Eval[bool](t, b, 5*time.Second, `document.querySelector('.classifier .error').hidden`); !hidden {
 		t.Error("the error is still shown after a good upload")
 	}
 }
@@ -244,13 +245,13 @@ func TestWebcam(t *testing.T) {
 			.observe({ type: 'longtask', buffered: false });
 	`))
 	b.Run(t, 30*time.Second,
-		chromedp.Click(chromedp.CSS("#camera")),
-		chromedp.Poll[chromedp.Void](`document.querySelector('#fps').textContent.includes('frames/s')`, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Click(chromedp.CSS(".camera")),
+		chromedp.Poll[chromedp.Void](`document.querySelector('.fps').textContent.includes('frames/s')`, chromedp.WithPollingTimeout(20*time.Second)),
 	)
 	first := browsertest.Eval[topResult](t, b, 5*time.Second, readTop)
 	// Predictions keep updating: the frame count moves on.
 	time.Sleep(3 * time.Second)
-	fps := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('#fps').textContent`)
+	fps := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.fps').textContent`)
 	top := browsertest.Eval[topResult](t, b, 5*time.Second, readTop)
 	longest := browsertest.Eval[float64](t, b, 5*time.Second, `Math.max(0, ...window.longTasks)`)
 	t.Logf("webcam: %s, top-1 %d %s (%s) then %d %s; longest main-thread task %.0f ms", fps, first.Index, first.Label, first.Prob, top.Index, top.Label, longest)
@@ -260,7 +261,7 @@ func TestWebcam(t *testing.T) {
 	if longest > 100 {
 		t.Errorf("a main-thread task took %.0f ms while the webcam ran", longest)
 	}
-	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#camera")))
+	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS(".camera")))
 	if errs := b.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
 	}
@@ -294,9 +295,9 @@ func BenchmarkWebcam(b *testing.B) {
 			)
 			br.Run(b, 60*time.Second,
 				chromedp.Navigate(fmt.Sprintf("%s?workers=%d&simd128=%s", url, c.workers, c.kernels)),
-				chromedp.WaitEnabled(chromedp.CSS("#camera")),
-				chromedp.Click(chromedp.CSS("#camera")),
-				chromedp.Poll[chromedp.Void](`document.querySelector('#fps').textContent.includes('frames/s')`, chromedp.WithPollingTimeout(30*time.Second)),
+				chromedp.WaitEnabled(chromedp.CSS(".camera")),
+				chromedp.Click(chromedp.CSS(".camera")),
+				chromedp.Poll[chromedp.Void](`document.querySelector('.fps').textContent.includes('frames/s')`, chromedp.WithPollingTimeout(30*time.Second)),
 			)
 			var frames float64
 			for b.Loop() {

@@ -18,11 +18,13 @@ import (
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 )
 
-// errorText waits for the page's error message and returns it.
+// errorText waits for an error message, the page's own (the engine did
+// not start) or its classifier's, and returns it.
 func errorText(t *testing.T, b *browsertest.Browser) string {
 	t.Helper()
-	b.Run(t, 30*time.Second, chromedp.WaitVisible(chromedp.CSS("#error")))
-	return browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('#error').textContent`)
+	const shown = `.error:not([hidden])`
+	b.Run(t, 30*time.Second, chromedp.WaitVisible(chromedp.CSS(shown)))
+	return browsertest.Eval[string](t, b, 5*time.Second, "document.querySelector('"+shown+"').textContent")
 }
 
 // The webcam's failures are explained in the page, and the page keeps
@@ -54,11 +56,11 @@ func TestCameraErrors(t *testing.T) {
 				}
 			}
 			openDemo(t, b, url)
-			b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS("#camera")))
+			b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS(".camera")))
 			if msg := errorText(t, b); !strings.Contains(msg, c.want) {
 				t.Errorf("error %q, want %q", msg, c.want)
 			}
-			pressed := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('#camera').getAttribute('aria-pressed')`)
+			pressed := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.camera').getAttribute('aria-pressed')`)
 			if pressed != "false" {
 				t.Errorf("camera button left pressed (%q) after the failure", pressed)
 			}

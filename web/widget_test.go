@@ -156,9 +156,9 @@ func TestWidgetExplainsCORSRefusal(t *testing.T) {
 	b := browsertest.New(t)
 	b.Run(t, 60*time.Second,
 		chromedp.Navigate(host.URL),
-		chromedp.Poll[chromedp.Void](`document.getElementById('w').shadowRoot.querySelector('.state.error')`, chromedp.WithPollingTimeout(50*time.Second)),
+		chromedp.Poll[chromedp.Void](`document.getElementById('w').shadowRoot.querySelector('.error:not([hidden])')`, chromedp.WithPollingTimeout(50*time.Second)),
 	)
-	msg := browsertest.Eval[string](t, b, 5*time.Second, `document.getElementById('w').shadowRoot.querySelector('.state').textContent`)
+	msg := browsertest.Eval[string](t, b, 5*time.Second, `document.getElementById('w').shadowRoot.querySelector('.error').textContent`)
 	if !strings.Contains(msg, "CORS") {
 		t.Errorf("error %q does not name the CORS refusal", msg)
 	}

@@ -1,8 +1,9 @@
 // The browser side of the engine, shared by the demo page and the widget:
-// downloading with progress, a pool of inference workers, and turning
-// pictures and video frames into the model's square RGBA crop. Everything
-// here is a browser capability; decisions live in Go (wasm/page.go) or in
-// the widget.
+// downloading with progress, a pool of inference workers, turning pictures
+// and video frames into the model's square RGBA crop, the camera, and
+// startRuntime, which starts all of it once per page together with the
+// interface's Go program (wasm/ui.go). Everything here is a browser
+// capability; the interface and its decisions live in Go.
 
 // fetchBytes downloads url, reporting (loaded, total) as bytes arrive.
 // total is the decoded size when known (compressed transfers report
@@ -60,7 +61,7 @@ async function sha256(bytes) {
 
 // checkDigest throws if bytes (a weights file) do not have the expected
 // sha256 (hex); where the browser has no WebCrypto it checks nothing.
-export async function checkDigest(bytes, expectedSha256) {
+async function checkDigest(bytes, expectedSha256) {
   const got = await sha256(bytes);
   if (got && got !== expectedSha256) {
     throw new Error(`the weights file failed its checksum (sha256 ${got.slice(0, 12)}…, expected ${expectedSha256.slice(0, 12)}…)`);
@@ -71,8 +72,9 @@ export async function checkDigest(bytes, expectedSha256) {
 // the first worker starts at once; on a machine with few cores the others
 // would compete with it for the first prediction, so they start once a
 // first picture is classified (or a second has passed since the first
-// model loaded). scripts are the URLs of wasm_exec.js and simd128.js,
-// which each worker loads as it starts, while the engine still compiles.
+// model loaded). scripts are the URLs of wasm_exec.js and simd128.js (or
+// a promise of them), which each worker loads as it starts, while the
+// engine still compiles.
 export class Pool {
   constructor(workerURL, size, scripts) {
     this.workerURL = workerURL;
@@ -96,11 +98,19 @@ export class Pool {
     w.worker.onerror = (e) => {
       for (const [id, p] of this.pending) { p.reject(new Error(e.message || 'worker failed')); this.pending.delete(id); }
     };
-    this.call(w, { type: 'scripts', scripts: this.scripts }).catch(() => {}); // a failure shows in 'init'
+    // Every other message waits for this one (see call); a failure to
+    // load the scripts shows in 'init'.
+    w.ready = Promise.resolve(this.scripts).then((scripts) => { this.post(w, { type: 'scripts', scripts }).catch(() => {}); });
     return w;
   }
 
+  // call sends msg to worker w, after its scripts, and answers its reply.
+  // Messages go out in the order of the calls.
   call(w, msg, transfer = []) {
+    return w.ready.then(() => this.post(w, msg, transfer));
+  }
+
+  post(w, msg, transfer = []) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -116,13 +126,12 @@ export class Pool {
     return this.call(this.workers[0], this.engine);
   }
 
-  // load sends a weights file to the workers after checking its digest
-  // (when expectedSha256 is given), and answers the model's description as
-  // soon as the first worker has it. The message goes out at once, behind
-  // init: a worker handles its messages in order.
-  async load(name, bytes, expectedSha256) {
+  // load sends a weights file (its digest checked) to the workers, and
+  // answers the model's description as soon as the first worker has it.
+  // The message goes out at once, behind init: a worker handles its
+  // messages in order.
+  async load(name, bytes) {
     if (!this.engine) throw new Error('Pool.load before Pool.init');
-    if (expectedSha256) await checkDigest(bytes, expectedSha256);
     const send = async (w) => {
       const info = await this.call(w, { type: 'load', name, bytes: bytes.slice().buffer });
       w.models.add(name);
@@ -202,9 +211,142 @@ export async function pictureFromBlob(blob, canvas, size, resize) {
   }
 }
 
-// drawRGBA paints size x size RGBA pixels (the worker's heat map) on canvas.
-export function drawRGBA(canvas, rgba, size) {
-  canvas.width = size;
-  canvas.height = size;
-  canvas.getContext('2d').putImageData(new ImageData(rgba, size, size), 0, 0);
+// startRuntime starts, once per page, what classifying needs: the model
+// list, the engine compiled once for the workers and for the interface,
+// the pool of inference workers, and the interface's Go program on this
+// thread. It answers the shim that program uses (wasm/shim.go), to which
+// the program has added mount(root, options): render a classifier into
+// root (an element or a shadow root) and answer {update(options), unmount()}.
+//
+// Options: base, the URL the asset paths are relative to; engineURL, the
+// engine's address when the page knows it (it starts compiling before the
+// model list arrives); kernelsURL, or null for the plain Go kernels;
+// workerURL and scripts (see Pool; or a function of the model list that
+// answers them); workers, the pool's size; preload, to
+// download the default model's weights at once, reported with the engine
+// on onProgress(loaded, total) and checked before the interface starts.
+export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scripts, workers = 1, preload = false, onProgress }) {
+  const at = (path) => new URL(path, base).href;
+  const got = { engine: 0, weights: 0 };
+  const total = { engine: 0, weights: 0 };
+  const report = (part) => (loaded) => {
+    got[part] = loaded;
+    if (total.engine) onProgress?.(got.engine + got.weights, total.engine + total.weights);
+  };
+
+  // The engine and its kernels compile while the model list comes; the
+  // first worker starts its engine as soon as it is compiled.
+  const listing = fetch(at('api/models')).then(async (resp) => {
+    if (!resp.ok) throw new Error(`the server's model list answered HTTP ${resp.status}`);
+    const list = await resp.json();
+    if (!list.engine) throw new Error('the server has no engine built in (run make wasm)');
+    total.engine = list.engine.bytes;
+    return list;
+  });
+  const pool = new Pool(workerURL, workers, Array.isArray(scripts) ? scripts : listing.then(scripts));
+  const compiling = Promise.all([
+    engineURL ? compileEngine(engineURL, 0, report('engine')) : listing.then((l) => compileEngine(at(l.engine.url), l.engine.bytes, report('engine'))),
+    kernelsURL ? compileKernels(kernelsURL) : null,
+  ]);
+  let engineStarted; // the first worker's start, once the engine is compiled
+  const initSent = compiling.then(([module, kernels]) => {
+    engineStarted = pool.init(module, kernels);
+    engineStarted.catch(() => {}); // reported by the first load
+  });
+
+  // Each model is downloaded and loaded once, however many classifiers
+  // ask for it; each asker hears of the download's progress.
+  const models = new Map(); // name -> {listeners, checked: Promise<bytes>, loaded: Promise<info>}
+  const model = (name, list) => {
+    if (!models.has(name)) {
+      const m = list.models.find((x) => x.name === name);
+      if (!m) throw new Error(`the server has no model "${name}"`);
+      const entry = { listeners: new Set() };
+      entry.checked = fetchBytes(at(m.url), m.bytes, (n, t) => { for (const f of entry.listeners) f(n, t); })
+        .catch((e) => { throw new Error(`the download failed: ${e.message}`); })
+        .then(async (bytes) => { await checkDigest(bytes, m.sha256); return bytes; });
+      // The load goes to the first worker right behind its engine (a
+      // worker handles its messages in order); an engine that failed to
+      // start is the error to report.
+      entry.loaded = Promise.all([entry.checked, initSent]).then(async ([bytes]) => {
+        const loading = pool.load(m.name, bytes);
+        await engineStarted;
+        return loading;
+      });
+      models.set(name, entry);
+    }
+    return models.get(name);
+  };
+
+  const list = await listing;
+  const defaultModel = list.models.find((m) => m.default);
+  if (!defaultModel) throw new Error('the server has no weights (run make weights)');
+  if (preload) {
+    // The default model's weights download with the engine, on one
+    // progress report, and are checked before the interface starts, so a
+    // damaged file is the error shown, not a half-started page.
+    total.weights = defaultModel.bytes;
+    const entry = model(defaultModel.name, list);
+    entry.listeners.add(report('weights'));
+    await Promise.all([entry.checked, compiling]);
+  }
+  const [module] = await compiling;
+  if (typeof Go !== 'function' || typeof shufflenetSIMD128 !== 'function') {
+    // A page that did not load them (the widget's host): classic scripts
+    // that define globals, which an import runs as well.
+    await Promise.all((await pool.scripts).map((s) => import(s)));
+  }
+
+  const frameCanvas = document.createElement('canvas'); // live frames are cropped here, off-screen
+  const shim = {
+    models: list.models,
+    defaultModel: defaultModel.name,
+    // loadModel(name, onProgress) -> {name, size, resize, kernels, ...}
+    async loadModel(name, onProgress) {
+      const entry = model(name, list);
+      if (onProgress) entry.listeners.add(onProgress);
+      try {
+        return await entry.loaded;
+      } finally {
+        entry.listeners.delete(onProgress);
+      }
+    },
+    classify: (name, pixels, top, heatmap, skipIfBusy) => pool.classify(name, pixels, top, heatmap, skipIfBusy),
+    idle: () => pool.idle(),
+    pictureFromBlob,
+    // pictureFromVideo crops the current frame off-screen and returns its
+    // pixels, or null before the first frame. (The <video> itself shows
+    // the stream, which costs the main thread nothing.)
+    pictureFromVideo(video, size, resize) {
+      if (video.readyState < 2 || !video.videoWidth) return null;
+      return cropInto(frameCanvas, video, video.videoWidth, video.videoHeight, size, resize);
+    },
+    startCamera,
+    stopCamera,
+    nextFrame: () => new Promise((resolve) => requestAnimationFrame(resolve)),
+  };
+  globalThis.shufflenetShim = shim; // the Go program takes it, adds mount and removes this name
+  const go = new Go();
+  go.argv = ['shufflenet', 'ui'];
+  go.importObject.simd128 = shufflenetSIMD128(go, null); // the interface runs no network
+  go.run(await WebAssembly.instantiate(module, go.importObject)); // returns once main() waits
+  if (typeof shim.mount !== 'function') throw new Error('the interface did not start');
+  return shim;
+}
+
+// startCamera plays the camera in video (the stream is the video's
+// srcObject, so each classifier has its own).
+async function startCamera(video) {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    throw Object.assign(new Error('this browser offers no camera access here (it needs https or localhost)'), { name: 'NotFoundError' });
+  }
+  video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+  video.hidden = false;
+  await video.play();
+}
+
+function stopCamera(video) {
+  video.srcObject?.getTracks().forEach((t) => t.stop());
+  video.srcObject = null;
+  video.hidden = true;
 }

@@ -1,0 +1,114 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"strings"
+	"syscall/js"
+	"time"
+)
+
+// camera is one webcam session of a classifier.
+type camera struct {
+	stopped bool
+	done    []time.Time // when recent frames were classified, for frames/s
+}
+
+// framesClassified counts the live frames classified on this page, shown
+// to benchmarks as window.shufflenetFrames.
+var framesClassified int
+
+func (c *classifier) toggleCamera() {
+	if c.camera != nil {
+		c.stopCamera()
+		return
+	}
+	cam := &camera{}
+	c.camera = cam
+	c.run++
+	c.cameraBtn.SetTextContent("Stop webcam")
+	c.cameraBtn.SetAttribute("aria-pressed", "true")
+	if err := c.shim.startCamera(c.video); err != nil {
+		c.stopCamera()
+		c.showError(cameraError(err))
+		return
+	}
+	c.clearError()
+	c.name = "Live from the webcam"
+	c.caption.SetTextContent(c.name)
+	c.cameraLoop(cam)
+}
+
+// cameraLoop sends a frame for classification whenever a worker is free;
+// frames that arrive while all are busy are skipped, never queued, so the
+// results stay live.
+func (c *classifier) cameraLoop(cam *camera) {
+	for !cam.stopped {
+		if err := c.shim.nextFrame(); err != nil || cam.stopped {
+			return
+		}
+		if !c.shim.idle() {
+			continue // every worker is busy: skip this frame
+		}
+		p := c.shim.pictureFromVideo(c.video, c.model)
+		if !p.ok() {
+			continue
+		}
+		go func() {
+			res, err := c.shim.classify(c.model, p, c.opts.top, c.heatmapShown(), true)
+			if err != nil || res == nil || cam.stopped {
+				return
+			}
+			c.lastPixels = p
+			c.show(res)
+			c.countFrame(cam)
+		}()
+	}
+}
+
+// countFrame updates frames/s over the last two seconds.
+func (c *classifier) countFrame(cam *camera) {
+	now := time.Now()
+	framesClassified++
+	js.Global().Set("shufflenetFrames", framesClassified)
+	cam.done = append(cam.done, now)
+	for len(cam.done) > 0 && now.Sub(cam.done[0]) > 2*time.Second {
+		cam.done = cam.done[1:]
+	}
+	if len(cam.done) > 1 {
+		fps := float64(len(cam.done)-1) / now.Sub(cam.done[0]).Seconds()
+		c.fps.SetTextContent(fmt.Sprintf("%.1f frames/s", fps))
+	}
+}
+
+// stopCamera ends the webcam session, if one runs, keeping its last
+// classified frame in view.
+func (c *classifier) stopCamera() {
+	if c.camera == nil {
+		return
+	}
+	c.camera.stopped = true
+	c.camera = nil
+	c.shim.stopCamera(c.video)
+	if c.lastPixels.ok() {
+		drawRGBA(c.picture, c.lastPixels.Value, c.model.size)
+	}
+	c.cameraBtn.SetTextContent("Start webcam")
+	c.cameraBtn.SetAttribute("aria-pressed", "false")
+	c.fps.SetTextContent("")
+}
+
+// cameraError turns getUserMedia's error names into advice.
+func cameraError(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "NotAllowedError"), strings.HasPrefix(msg, "SecurityError"):
+		return "Camera access was denied. Allow the camera for this site in the browser's settings to use the webcam."
+	case strings.HasPrefix(msg, "NotFoundError"), strings.HasPrefix(msg, "OverconstrainedError"):
+		return "No camera was found. Connect one, or choose a picture instead."
+	case strings.HasPrefix(msg, "NotReadableError"):
+		return "The camera is in use by another application."
+	}
+	return "The webcam could not start: " + msg
+}

@@ -1,0 +1,331 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"strings"
+	"syscall/js"
+
+	"honnef.co/go/js/dom/v2"
+)
+
+// classifier is one classifier on a page: its markup, which it renders
+// itself, and what it shows. The demo page and every widget are one each,
+// differing only in their options.
+type classifier struct {
+	doc          dom.Document
+	shim         shim
+	opts         options
+	parent, host *dom.BasicNode // where it renders, and what fires its events
+
+	// The markup; the controls are nil when the options leave them out.
+	frame      *dom.HTMLDivElement
+	errorBox   *dom.HTMLParagraphElement
+	file       *dom.HTMLInputElement
+	drop       *dom.HTMLDivElement
+	cameraBtn  *dom.HTMLButtonElement
+	fps        *dom.HTMLSpanElement
+	heatSwitch *dom.HTMLInputElement
+	picker     *dom.HTMLSelectElement
+	picture    *dom.HTMLCanvasElement
+	overlay    *dom.HTMLCanvasElement
+	video      *dom.HTMLVideoElement
+	caption    *dom.BasicHTMLElement
+	results    *dom.HTMLDivElement
+	list       *dom.HTMLOListElement
+	rows       []resultRow
+	summary    *dom.HTMLParagraphElement
+	status     *dom.HTMLParagraphElement
+	progress   *dom.HTMLProgressElement
+	listeners  []func() // removes what it listens to outside its markup
+
+	model      readyModel // the one in use; zero while loading
+	name       string     // what the picture is ("cat.jpg", "Live from the webcam")
+	lastPixels pixels     // the picture, to classify again with another model or for its heat map
+	last       *result    // its last result
+	camera     *camera    // the webcam session, while one runs
+	run        int        // counts pictures; a result for an older one is dropped
+}
+
+// resultRow is one line of the results: a class, its probability and a bar.
+type resultRow struct {
+	item        *dom.HTMLLIElement
+	label, prob *dom.HTMLSpanElement
+	bar         *dom.HTMLSpanElement
+}
+
+// mount renders a classifier into root and starts it.
+func mount(doc dom.Document, s shim, root js.Value, opts options) *classifier {
+	c := &classifier{doc: doc, shim: s, opts: opts}
+	c.parent, c.host = mountPoint(root)
+	c.render()
+	go c.start()
+	return c
+}
+
+// update takes new options: the markup is rendered again if the controls
+// changed, and the picture classified again.
+func (c *classifier) update(opts options) {
+	old := c.opts
+	c.opts = opts
+	if opts.upload != old.upload || opts.webcam != old.webcam || opts.picker != old.picker || opts.heatmapSwitch != old.heatmapSwitch || opts.paste != old.paste {
+		c.stopCamera()
+		c.forget()
+		c.render()
+	}
+	go c.start()
+}
+
+// unmount stops the classifier and removes its markup.
+func (c *classifier) unmount() {
+	c.stopCamera()
+	c.run++
+	c.forget()
+	c.parent.SetTextContent("")
+}
+
+// forget stops listening outside the markup.
+func (c *classifier) forget() {
+	for _, remove := range c.listeners {
+		remove()
+	}
+	c.listeners = nil
+}
+
+// start loads the model the options name, then classifies the options'
+// picture, if any.
+func (c *classifier) start() {
+	name := c.opts.model
+	if name == "" {
+		name = c.shim.defaultModel()
+	}
+	if name != c.model.name && !c.useModel(name) {
+		return
+	}
+	switch {
+	case c.opts.src != "":
+		c.classifySource(c.opts.src)
+	case c.lastPixels.ok() && c.camera == nil:
+		c.classifyPixels(c.lastPixels)
+	case c.opts.upload || c.opts.webcam:
+		c.setStatus(c.readyText())
+	default:
+		c.setStatus("No picture: set src or put an <img> inside.")
+	}
+}
+
+// useModel has the workers load a model, showing the download's progress,
+// and reports whether it is ready.
+func (c *classifier) useModel(name string) bool {
+	c.setReady(false)
+	defer c.setReady(true)
+	c.setStatus("Loading " + name + "…")
+	m, err := c.shim.loadModel(name, func(loaded, total float64) {
+		c.progress.SetMax(max(total, 1))
+		c.progress.SetValue(min(loaded, total))
+		c.progress.RemoveAttribute("hidden")
+	})
+	c.progress.SetAttribute("hidden", "")
+	if err != nil {
+		c.showError(fmt.Sprintf("The model %s could not be loaded: %v. Check the connection and try again.", name, err))
+		c.setStatus("Not loaded.")
+		return false
+	}
+	c.model = m
+	c.clearError()
+	if c.picker != nil {
+		c.picker.SetValue(name)
+	}
+	c.setStatus(c.readyText())
+	return true
+}
+
+func (c *classifier) readyText() string {
+	kernels := ""
+	if c.model.kernels == "simd128" {
+		kernels = " with SIMD"
+	}
+	return fmt.Sprintf("Ready: %s runs in your browser%s. Choose a picture.", c.model.name, kernels)
+}
+
+// setReady enables or disables the controls that need a loaded model.
+func (c *classifier) setReady(ready bool) {
+	var controls []dom.Element
+	if c.file != nil {
+		controls = append(controls, c.file)
+	}
+	if c.cameraBtn != nil {
+		controls = append(controls, c.cameraBtn)
+	}
+	if c.picker != nil {
+		controls = append(controls, c.picker)
+	}
+	for _, el := range controls {
+		if ready {
+			el.RemoveAttribute("disabled")
+		} else {
+			el.SetAttribute("disabled", "")
+		}
+	}
+}
+
+// classifySource downloads the options' picture and classifies it.
+func (c *classifier) classifySource(src string) {
+	c.run++
+	c.busy(true)
+	defer c.busy(false)
+	blob, err := fetchPicture(src)
+	if err != nil {
+		c.showError(upper(err.Error()) + ".")
+		return
+	}
+	name := c.opts.alt
+	if name == "" {
+		name = src[strings.LastIndexByte(src, '/')+1:]
+	}
+	c.classifyBlob(blob, name)
+}
+
+// classifyBlob classifies a picked, dropped, pasted or downloaded file.
+func (c *classifier) classifyBlob(blob js.Value, name string) {
+	if c.model.name == "" {
+		return // still loading; the controls are disabled
+	}
+	c.stopCamera()
+	c.run++
+	c.busy(true)
+	defer c.busy(false)
+	p, err := c.shim.pictureFromBlob(blob, c.picture, c.model)
+	if err != nil {
+		c.showError(fmt.Sprintf("%q is not a picture this browser can open (%v). Try a JPEG, PNG, GIF or WebP file.", name, err))
+		return
+	}
+	c.lastPixels, c.name = p, name
+	c.caption.SetTextContent(name)
+	c.classifyPixels(p)
+}
+
+func (c *classifier) classifyPixels(p pixels) {
+	run := c.run
+	res, err := c.shim.classify(c.model, p, c.opts.top, c.heatmapShown(), false)
+	if run != c.run {
+		return // a newer picture came meanwhile
+	}
+	if err != nil {
+		c.showError("Classification failed: " + err.Error())
+		return
+	}
+	c.clearError()
+	c.show(res)
+}
+
+// busy marks the results as being updated, for assistive technology.
+func (c *classifier) busy(on bool) { c.results.SetAttribute("aria-busy", fmt.Sprint(on)) }
+
+// show renders a result: the top classes with bars, a text alternative of
+// the picture, a spoken summary (not for live video, which would never
+// stop talking), the time, the heat map; and tells the page.
+func (c *classifier) show(res *result) {
+	c.last = res
+	c.showRows(res.top)
+	if len(res.top) > 0 {
+		first := res.top[0]
+		c.picture.SetAttribute("aria-label", fmt.Sprintf("%s: most likely %s (%.0f%%)", c.name, first.label, 100*first.prob))
+		if c.camera == nil {
+			var rest []string
+			for _, p := range res.top[1:] {
+				rest = append(rest, fmt.Sprintf("%s %.0f%%", p.label, 100*p.prob))
+			}
+			summary := fmt.Sprintf("Most likely %s %.0f%%.", first.label, 100*first.prob)
+			if len(rest) > 0 {
+				summary += " Then " + strings.Join(rest, ", ") + "."
+			}
+			c.summary.SetTextContent(summary)
+		}
+	}
+	c.setStatus(fmt.Sprintf("%.1f ms with %s, in your browser.", res.ms, c.model.name))
+	c.drawHeatmap()
+	top := make([]any, len(res.top))
+	for i, p := range res.top {
+		top[i] = map[string]any{"index": p.index, "label": p.label, "prob": p.prob}
+	}
+	dispatch(c.host, "classified", map[string]any{"model": c.model.name, "top": top, "ms": res.ms, "src": c.name})
+}
+
+// showRows updates the result list in place, making rows only when their
+// number changes (live video updates it every frame).
+func (c *classifier) showRows(top []prediction) {
+	if len(c.rows) != len(top) {
+		c.list.SetTextContent("")
+		c.rows = c.rows[:0]
+		for range top {
+			r := resultRow{
+				item:  &dom.HTMLLIElement{BasicHTMLElement: element(c.doc, "li")},
+				label: &dom.HTMLSpanElement{BasicHTMLElement: element(c.doc, "span", "class", "label")},
+				prob:  &dom.HTMLSpanElement{BasicHTMLElement: element(c.doc, "span", "class", "prob")},
+				bar:   &dom.HTMLSpanElement{BasicHTMLElement: element(c.doc, "span", "class", "bar", "aria-hidden", "true")},
+			}
+			appendAll(r.item, r.label, r.prob, r.bar)
+			c.list.AppendChild(r.item)
+			c.rows = append(c.rows, r)
+		}
+	}
+	for i, p := range top {
+		r := c.rows[i]
+		pct := fmt.Sprintf("%.1f%%", 100*p.prob)
+		r.item.SetAttribute("data-index", fmt.Sprint(p.index))
+		r.label.SetTextContent(p.label)
+		r.prob.SetTextContent(pct)
+		r.bar.Style().SetProperty("width", pct, "")
+	}
+}
+
+// heatmapShown reports whether the heat map is asked for: the workers
+// render it only then, as it costs a first prediction about 15 ms.
+func (c *classifier) heatmapShown() bool {
+	if c.heatSwitch != nil {
+		return c.heatSwitch.Checked()
+	}
+	return c.opts.heatmap
+}
+
+// drawHeatmap shows or hides the class activation map of the last result
+// (rendered by the worker, see heatmap.Render). A picture classified while
+// the map was not asked for is classified again to get it.
+func (c *classifier) drawHeatmap() {
+	show := c.heatmapShown()
+	overlay := js.Undefined()
+	if c.last != nil {
+		overlay = c.last.heatmap
+	}
+	if show && !overlay.Truthy() && c.camera == nil && c.lastPixels.ok() {
+		go c.classifyPixels(c.lastPixels) // asks for the map this time
+	}
+	if !show || !overlay.Truthy() {
+		c.overlay.SetAttribute("hidden", "")
+		return
+	}
+	drawRGBA(c.overlay, overlay, c.model.size)
+	c.overlay.RemoveAttribute("hidden")
+}
+
+func (c *classifier) setStatus(s string) { c.status.SetTextContent(s) }
+
+func (c *classifier) showError(msg string) {
+	c.errorBox.SetTextContent(msg)
+	c.errorBox.RemoveAttribute("hidden")
+}
+
+func (c *classifier) clearError() {
+	c.errorBox.SetTextContent("")
+	c.errorBox.SetAttribute("hidden", "")
+}
+
+// upper capitalizes a message's first letter.
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -68,19 +68,24 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 
 // widgetHost serves a page on its own origin with n widgets of the cat
 // photo from the asset server at main, far enough apart that only the
-// first is in view, and the photo itself (with CORS). The page notes when
+// first is in view (?top=N sets their top attribute, 3 by default), and
+// the photo itself (with CORS). The page notes when
 // the first classified event arrives, in ms since navigation start.
 func widgetHost(t testing.TB, main string, n int) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	var self string
 	mux.HandleFunc("/widgets.html", func(w http.ResponseWriter, r *http.Request) {
+		top := r.URL.Query().Get("top")
+		if top == "" {
+			top = "3"
+		}
 		var b strings.Builder
 		fmt.Fprintf(&b, `<!doctype html><html lang="en"><title>widgets</title><link rel="icon" href="data:,">
 <script>document.addEventListener('classified', () => { window.firstLabel ??= performance.now(); });</script>
 <script type="module" src="%sembed.js"></script><main>`, main)
 		for i := range n {
-			fmt.Fprintf(&b, `<section style="min-height: 1500px"><h2>Photo %d</h2><shufflenet-classifier id="w%d" src="%simages/chelsea.png" top="3"></shufflenet-classifier></section>`, i, i, self)
+			fmt.Fprintf(&b, `<section style="min-height: 1500px"><h2>Photo %d</h2><shufflenet-classifier id="w%d" src="%simages/chelsea.png" top="%s"></shufflenet-classifier></section>`, i, i, self, top)
 		}
 		b.WriteString(`</main></html>`)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -1,15 +1,21 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/web"
@@ -161,5 +167,137 @@ func TestWidgetExplainsCORSRefusal(t *testing.T) {
 	msg := browsertest.Eval[string](t, b, 5*time.Second, `document.getElementById('w').shadowRoot.querySelector('.error').textContent`)
 	if !strings.Contains(msg, "CORS") {
 		t.Errorf("error %q does not name the CORS refusal", msg)
+	}
+}
+
+// The page and a widget render a result with the same Go code: the same
+// photo at the same top-5 gives the same markup, to the byte.
+func TestPageAndWidgetShowTheSameResult(t *testing.T) {
+	main := startSite(t)
+	page := widgetHost(t, main, 1)
+	b := browsertest.New(t)
+	openDemo(t, b, main)
+	upload(t, b, shared.Path(t, "images/chelsea.png"))
+	fromPage := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.classifier .top').outerHTML`)
+
+	b.Run(t, 60*time.Second, chromedp.Navigate(page+"?top=5"))
+	widgetTop(t, b, "w0")
+	fromWidget := browsertest.Eval[string](t, b, 5*time.Second, `document.getElementById('w0').shadowRoot.querySelector('.classifier .top').outerHTML`)
+	if fromPage != fromWidget || !strings.Contains(fromPage, `class="label"`) {
+		t.Errorf("the page's result\n%s\ndiffers from the widget's\n%s", fromPage, fromWidget)
+	}
+}
+
+// widgetQuery is a JavaScript expression for an element inside a widget.
+func widgetQuery(id, selector string) string {
+	return fmt.Sprintf(`document.getElementById(%q).shadowRoot.querySelector(%q)`, id, selector)
+}
+
+// A widget with upload classifies the reader's file, and says so when the
+// file is not a picture.
+func TestWidgetUpload(t *testing.T) {
+	main := startSite(t)
+	docs := docsSite(t, main)
+	b := browsertest.New(t)
+	b.Run(t, 30*time.Second, chromedp.Navigate(docs+"docs.html"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('yours').scrollIntoView()`),
+		chromedp.Poll[chromedp.Void](widgetQuery("yours", ".file:enabled"), chromedp.WithPollingTimeout(25*time.Second)),
+	)
+	notes := filepath.Join(t.TempDir(), "notes.png")
+	os.WriteFile(notes, []byte("these are notes, not pixels"), 0o644)
+	b.Run(t, 20*time.Second,
+		chromedp.SetUploadFiles(chromedp.JSPath(widgetQuery("yours", ".file")), []string{notes}),
+		chromedp.Poll[chromedp.Void](widgetQuery("yours", ".error:not([hidden])"), chromedp.WithPollingTimeout(15*time.Second)),
+	)
+	if msg := browsertest.Eval[string](t, b, 5*time.Second, widgetQuery("yours", ".error")+".textContent"); !strings.Contains(msg, "not a picture") {
+		t.Errorf("error %q", msg)
+	}
+	b.Run(t, 20*time.Second,
+		chromedp.SetUploadFiles(chromedp.JSPath(widgetQuery("yours", ".file")), []string{shared.Path(t, "images/coffee.png")}),
+		chromedp.Poll[chromedp.Void](widgetQuery("yours", ".top li"), chromedp.WithPollingTimeout(15*time.Second)),
+	)
+	if got := widgetTop(t, b, "yours"); got < 967 || got > 968 {
+		t.Errorf("top-1 %d, want espresso or a cup", got)
+	}
+	if hidden := browsertest.Eval[bool](t, b, 5*time.Second, widgetQuery("yours", ".error")+".hidden"); !hidden {
+		t.Error("the error is still shown after a good upload")
+	}
+}
+
+// A widget with webcam classifies the (fake) camera's frames live.
+func TestWidgetWebcam(t *testing.T) {
+	main := startSite(t)
+	docs := docsSite(t, main)
+	img, err := preprocess.Decode(context.Background(), shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(t.TempDir(), "cat.y4m")
+	writeY4M(t, img, video, 30)
+	b := browsertest.New(t,
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video),
+	)
+	b.Run(t, 60*time.Second, chromedp.Navigate(docs+"docs.html"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('yours').scrollIntoView()`),
+		chromedp.Poll[chromedp.Void](widgetQuery("yours", ".camera:enabled"), chromedp.WithPollingTimeout(25*time.Second)),
+		chromedp.Evaluate[chromedp.Void](widgetQuery("yours", ".camera")+".click()"),
+		chromedp.Poll[chromedp.Void](widgetQuery("yours", ".fps")+".textContent.includes('frames/s')", chromedp.WithPollingTimeout(20*time.Second)),
+	)
+	if got := widgetTop(t, b, "yours"); got < 281 || got > 285 {
+		t.Errorf("webcam top-1 %d, want the photo's cat", got)
+	}
+	b.Run(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](widgetQuery("yours", ".camera")+".click()"))
+	if pressed := browsertest.Eval[string](t, b, 5*time.Second, widgetQuery("yours", ".camera")+".getAttribute('aria-pressed')"); pressed != "false" {
+		t.Errorf("the webcam button stays pressed (%q) after stopping", pressed)
+	}
+	if errs := b.Errors(); len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+}
+
+// Twenty widgets on one page start one engine: the engine, its kernels,
+// the worker script, the model list and the weights are each fetched once,
+// one worker runs, and every widget, scrolled into view, shows its label.
+func TestTwentyWidgetsShareOneEngine(t *testing.T) {
+	var log requestLog
+	main := startSiteWith(t, log.wrap)
+	page := widgetHost(t, main, 20)
+	b := browsertest.New(t)
+	b.Run(t, 10*time.Second, chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tgt, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			window.workersStarted = 0;
+			const Original = window.Worker;
+			window.Worker = class extends Original { constructor(...args) { super(...args); window.workersStarted++; } };`})
+		return err
+	}))
+	b.Run(t, 30*time.Second, chromedp.Navigate(page))
+	for i := range 20 {
+		widgetTop(t, b, fmt.Sprintf("w%d", i))
+	}
+	if n := browsertest.Eval[int](t, b, 5*time.Second, `window.workersStarted`); n != 1 {
+		t.Errorf("%d workers started, want 1", n)
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	var engines, kernels, workers, lists, weights int
+	for path, n := range log.paths {
+		switch {
+		case strings.Contains(path, "shufflenet") && strings.HasSuffix(path, ".wasm"):
+			engines += n
+		case strings.Contains(path, "simd128") && strings.HasSuffix(path, ".wasm"):
+			kernels += n
+		case strings.HasPrefix(path, "/worker"):
+			workers += n
+		case path == "/api/models":
+			lists += n
+		case strings.HasPrefix(path, "/weights/"):
+			weights += n
+		}
+	}
+	if engines != 1 || kernels != 1 || workers != 1 || lists != 1 || weights != 1 {
+		t.Errorf("fetched the engine %d times, its kernels %d, the worker %d, the model list %d, the weights %d; want each once (requests: %v)",
+			engines, kernels, workers, lists, weights, log.paths)
 	}
 }

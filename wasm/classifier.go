@@ -94,8 +94,16 @@ func (c *classifier) forget() {
 }
 
 // start loads the model the options name, then classifies the options'
-// picture, if any.
+// picture, if any, which downloads meanwhile.
 func (c *classifier) start() {
+	var picture chan download
+	if c.opts.src != "" {
+		picture = make(chan download, 1)
+		go func(src string) {
+			blob, err := fetchPicture(src)
+			picture <- download{blob, err}
+		}(c.opts.src)
+	}
 	name := c.opts.model
 	if name == "" {
 		name = c.shim.defaultModel()
@@ -104,8 +112,8 @@ func (c *classifier) start() {
 		return
 	}
 	switch {
-	case c.opts.src != "":
-		c.classifySource(c.opts.src)
+	case picture != nil:
+		c.classifySource(c.opts.src, <-picture)
 	case c.lastPixels.ok() && c.camera == nil:
 		c.classifyPixels(c.lastPixels)
 	case c.opts.upload || c.opts.webcam:
@@ -170,21 +178,23 @@ func (c *classifier) setReady(ready bool) {
 	}
 }
 
-// classifySource downloads the options' picture and classifies it.
-func (c *classifier) classifySource(src string) {
-	c.run++
-	c.busy(true)
-	defer c.busy(false)
-	blob, err := fetchPicture(src)
-	if err != nil {
-		c.showError(upper(err.Error()) + ".")
+// download is a picture fetched for the options' src, or why not.
+type download struct {
+	blob js.Value
+	err  error
+}
+
+// classifySource classifies the options' picture.
+func (c *classifier) classifySource(src string, d download) {
+	if d.err != nil {
+		c.showError(upper(d.err.Error()) + ".")
 		return
 	}
 	name := c.opts.alt
 	if name == "" {
 		name = src[strings.LastIndexByte(src, '/')+1:]
 	}
-	c.classifyBlob(blob, name)
+	c.classifyBlob(d.blob, name)
 }
 
 // classifyBlob classifies a picked, dropped, pasted or downloaded file.

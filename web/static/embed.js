@@ -21,25 +21,29 @@ import { startRuntime } from '/engine.js';
 
 const asset = (path) => new URL(path, import.meta.url).href;
 
-// runtime starts the page's one runtime and the classifier's style sheet.
+// start starts the page's one runtime, with the first widget in view's
+// model downloading at once, and the classifier's style sheet.
 let runtime = null;
-function start() {
+function start(model) {
   runtime ??= (async () => {
     // A worker script from another origin cannot be started directly; a
     // blob: URL of its text can.
-    const [worker, css] = await Promise.all([
-      fetch(asset('/worker.js')).then((r) => r.blob()),
-      fetch(asset('/classifier.css')).then((r) => r.text()),
-    ]);
-    const style = new CSSStyleSheet();
-    style.replaceSync(css);
-    const shim = await startRuntime({
+    const worker = fetch(asset('/worker.js'))
+      .then((r) => r.blob())
+      .then((b) => URL.createObjectURL(new Blob([b], { type: 'text/javascript' })));
+    const style = fetch(asset('/classifier.css')).then((r) => r.text()).then((css) => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      return sheet;
+    });
+    const shim = startRuntime({
       base: asset('/'),
       kernelsURL: asset('/gen/simd128.wasm'),
-      workerURL: URL.createObjectURL(new Blob([worker], { type: 'text/javascript' })),
+      workerURL: worker,
       scripts: (list) => [asset(list.engine.wasm_exec), asset('/simd128.js')],
+      preload: !model, // the default model; a widget's own is loaded when it asks, where a failure is its own
     });
-    return { shim, style };
+    return { shim: await shim, style: await style };
   })();
   return runtime;
 }
@@ -101,7 +105,7 @@ class ShufflenetClassifier extends HTMLElement {
     const root = this.shadowRoot;
     root.innerHTML = '<p role="status">Loading the ShuffleNet classifier…</p><progress aria-label="Loading the classifier"></progress>';
     try {
-      const { shim, style } = await start();
+      const { shim, style } = await start(this.getAttribute('model'));
       if (!this.isConnected || this.view) return;
       root.adoptedStyleSheets = [style];
       this.view = shim.mount(root, this.options());

@@ -72,9 +72,9 @@ async function checkDigest(bytes, expectedSha256) {
 // the first worker starts at once; on a machine with few cores the others
 // would compete with it for the first prediction, so they start once a
 // first picture is classified (or a second has passed since the first
-// model loaded). scripts are the URLs of wasm_exec.js and simd128.js (or
-// a promise of them), which each worker loads as it starts, while the
-// engine still compiles.
+// model loaded). workerURL is the worker's script and scripts the URLs of
+// wasm_exec.js and simd128.js, which each worker loads as it starts, while
+// the engine still compiles; either may be a promise.
 export class Pool {
   constructor(workerURL, size, scripts) {
     this.workerURL = workerURL;
@@ -86,21 +86,23 @@ export class Pool {
     this.workers = [this.spawn()];
   }
 
-  // spawn starts a worker and has it load its scripts.
+  // spawn starts a worker and has it load its scripts. Every other message
+  // waits for that one (see call); a failure to load them shows in 'init'.
   spawn() {
-    const w = { worker: new Worker(this.workerURL), busy: false, models: new Set() };
-    w.worker.onmessage = ({ data }) => {
-      const p = this.pending.get(data.id);
-      if (!p) return; // already answered (a worker that failed after answering)
-      this.pending.delete(data.id);
-      if (data.error) p.reject(new Error(data.error)); else p.resolve(data.result);
-    };
-    w.worker.onerror = (e) => {
-      for (const [id, p] of this.pending) { p.reject(new Error(e.message || 'worker failed')); this.pending.delete(id); }
-    };
-    // Every other message waits for this one (see call); a failure to
-    // load the scripts shows in 'init'.
-    w.ready = Promise.resolve(this.scripts).then((scripts) => { this.post(w, { type: 'scripts', scripts }).catch(() => {}); });
+    const w = { busy: false, models: new Set() };
+    w.ready = Promise.all([this.workerURL, this.scripts]).then(([url, scripts]) => {
+      w.worker = new Worker(url);
+      w.worker.onmessage = ({ data }) => {
+        const p = this.pending.get(data.id);
+        if (!p) return; // already answered (a worker that failed after answering)
+        this.pending.delete(data.id);
+        if (data.error) p.reject(new Error(data.error)); else p.resolve(data.result);
+      };
+      w.worker.onerror = (e) => {
+        for (const [id, p] of this.pending) { p.reject(new Error(e.message || 'worker failed')); this.pending.delete(id); }
+      };
+      this.post(w, { type: 'scripts', scripts }).catch(() => {});
+    });
     return w;
   }
 
@@ -221,8 +223,8 @@ export async function pictureFromBlob(blob, canvas, size, resize) {
 // Options: base, the URL the asset paths are relative to; engineURL, the
 // engine's address when the page knows it (it starts compiling before the
 // model list arrives); kernelsURL, or null for the plain Go kernels;
-// workerURL and scripts (see Pool; or a function of the model list that
-// answers them); workers, the pool's size; preload, to
+// workerURL and scripts (see Pool; scripts may also be a function of the
+// model list that answers them); workers, the pool's size; preload, to
 // download the default model's weights at once, reported with the engine
 // on onProgress(loaded, total) and checked before the interface starts.
 export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scripts, workers = 1, preload = false, onProgress }) {
@@ -278,24 +280,26 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
     return models.get(name);
   };
 
+  // A page that did not load Go's scripts (the widget's host) imports them
+  // now: classic scripts that define globals, which an import runs as well.
+  const scriptsRun = typeof Go === 'function' && typeof shufflenetSIMD128 === 'function'
+    ? null : Promise.resolve(pool.scripts).then((urls) => Promise.all(urls.map((url) => import(url))));
+  scriptsRun?.catch(() => {}); // reported below
+
   const list = await listing;
   const defaultModel = list.models.find((m) => m.default);
   if (!defaultModel) throw new Error('the server has no weights (run make weights)');
   if (preload) {
-    // The default model's weights download with the engine, on one
-    // progress report, and are checked before the interface starts, so a
-    // damaged file is the error shown, not a half-started page.
-    total.weights = defaultModel.bytes;
+    // The weights download with the engine, on one progress report, and
+    // are checked before the interface starts, so a damaged file is the
+    // error shown, not a half-started page.
     const entry = model(defaultModel.name, list);
+    total.weights = defaultModel.bytes;
     entry.listeners.add(report('weights'));
     await Promise.all([entry.checked, compiling]);
   }
   const [module] = await compiling;
-  if (typeof Go !== 'function' || typeof shufflenetSIMD128 !== 'function') {
-    // A page that did not load them (the widget's host): classic scripts
-    // that define globals, which an import runs as well.
-    await Promise.all((await pool.scripts).map((s) => import(s)));
-  }
+  await scriptsRun;
 
   const frameCanvas = document.createElement('canvas'); // live frames are cropped here, off-screen
   const shim = {

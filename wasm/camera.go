@@ -35,7 +35,7 @@ func (c *classifier) toggleCamera() {
 		return
 	}
 	c.clearError()
-	c.name = "Live from the webcam"
+	c.name, c.source = "Live from the webcam", "webcam"
 	c.caption.SetTextContent(c.name)
 	c.cameraLoop(cam)
 }

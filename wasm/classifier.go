@@ -41,7 +41,8 @@ type classifier struct {
 	listeners  []func() // removes what it listens to outside its markup
 
 	model      readyModel // the one in use; zero while loading
-	name       string     // what the picture is ("cat.jpg", "Live from the webcam")
+	name       string     // what the picture is, for people ("cat.jpg", "Live from the webcam")
+	source     string     // where it came from, for the page's script: src, a file's name, "webcam"
 	lastPixels pixels     // the picture, to classify again with another model or for its heat map
 	last       *result    // its last result
 	camera     *camera    // the webcam session, while one runs
@@ -194,11 +195,11 @@ func (c *classifier) classifySource(src string, d download) {
 	if name == "" {
 		name = src[strings.LastIndexByte(src, '/')+1:]
 	}
-	c.classifyBlob(d.blob, name)
+	c.classifyBlob(d.blob, name, src)
 }
 
 // classifyBlob classifies a picked, dropped, pasted or downloaded file.
-func (c *classifier) classifyBlob(blob js.Value, name string) {
+func (c *classifier) classifyBlob(blob js.Value, name, source string) {
 	if c.model.name == "" {
 		return // still loading; the controls are disabled
 	}
@@ -211,7 +212,7 @@ func (c *classifier) classifyBlob(blob js.Value, name string) {
 		c.showError(fmt.Sprintf("%q is not a picture this browser can open (%v). Try a JPEG, PNG, GIF or WebP file.", name, err))
 		return
 	}
-	c.lastPixels, c.name = p, name
+	c.lastPixels, c.name, c.source = p, name, source
 	c.caption.SetTextContent(name)
 	c.classifyPixels(p)
 }
@@ -260,7 +261,7 @@ func (c *classifier) show(res *result) {
 	for i, p := range res.top {
 		top[i] = map[string]any{"index": p.index, "label": p.label, "prob": p.prob}
 	}
-	dispatch(c.host, "classified", map[string]any{"model": c.model.name, "top": top, "ms": res.ms, "src": c.name})
+	dispatch(c.host, "classified", map[string]any{"model": c.model.name, "top": top, "ms": res.ms, "src": c.source})
 }
 
 // showRows updates the result list in place, making rows only when their

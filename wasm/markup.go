@@ -104,7 +104,8 @@ func (c *classifier) renderDrop() dom.Node {
 
 	c.file.AddEventListener("change", false, func(dom.Event) {
 		if files := c.file.Files(); len(files) > 0 {
-			go c.classifyBlob(files[0].Value, files[0].Get("name").String())
+			name := files[0].Get("name").String()
+			go c.classifyBlob(files[0].Value, name, name)
 		}
 		c.file.SetValue("") // choosing the same file again fires change again
 	})
@@ -119,14 +120,14 @@ func (c *classifier) renderDrop() dom.Node {
 		e.PreventDefault()
 		c.drop.Class().Remove("dragging")
 		if f := firstFile(e.Underlying().Get("dataTransfer")); f.Truthy() {
-			go c.classifyBlob(f, f.Get("name").String())
+			go c.classifyBlob(f, f.Get("name").String(), f.Get("name").String())
 		}
 	})
 	if c.opts.paste {
 		onPaste := c.doc.AddEventListener("paste", false, func(e dom.Event) {
 			if f := firstFile(e.Underlying().Get("clipboardData")); f.Truthy() {
 				e.PreventDefault()
-				go c.classifyBlob(f, "Pasted picture")
+				go c.classifyBlob(f, "Pasted picture", "paste")
 			}
 		})
 		c.listeners = append(c.listeners, func() {

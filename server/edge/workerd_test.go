@@ -124,16 +124,16 @@ func TestWorkerdEndToEnd(t *testing.T) {
 // static assets under the page's policy, and the result is a cat.
 func pageClassifies(t *testing.T, dev *wranglertest.Dev) {
 	b := browsertest.New(t)
-	b.Run(t, 60*time.Second, chromedp.Navigate(dev.URL+"/"), chromedp.WaitEnabled(chromedp.CSS("#file")))
+	b.Run(t, 60*time.Second, chromedp.Navigate(dev.URL+"/"), chromedp.WaitEnabled(chromedp.CSS(".classifier .file")))
 	cat, err := filepath.Abs(shared.Path(t, "images/chelsea.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.Run(t, 30*time.Second,
-		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{cat}),
-		chromedp.WaitVisible(chromedp.CSS("#top li")),
+		chromedp.SetUploadFiles(chromedp.CSS(".classifier .file"), []string{cat}),
+		chromedp.WaitVisible(chromedp.CSS(".classifier .top li")),
 	)
-	top := browsertest.Eval[int](t, b, 5*time.Second, `+document.querySelector('#top li').dataset.index`)
+	top := browsertest.Eval[int](t, b, 5*time.Second, `+document.querySelector('.classifier .top li').dataset.index`)
 	if top < 281 || top > 285 {
 		t.Errorf("the page's top-1 is class %d, want a cat", top)
 	}

@@ -51,7 +51,7 @@ func (c *classifier) cameraLoop(cam *camera) {
 		if !c.shim.idle() {
 			continue // every worker is busy: skip this frame
 		}
-		p := c.shim.pictureFromVideo(c.video, c.model)
+		p := c.shim.pictureFromVideo(c.video)
 		if !p.ok() {
 			continue
 		}
@@ -60,7 +60,7 @@ func (c *classifier) cameraLoop(cam *camera) {
 			if err != nil || res == nil || cam.stopped {
 				return
 			}
-			c.lastPixels = p
+			c.lastPicture = p
 			c.show(res)
 			c.countFrame(cam)
 		}()
@@ -91,8 +91,8 @@ func (c *classifier) stopCamera() {
 	c.camera.stopped = true
 	c.camera = nil
 	c.shim.stopCamera(c.video)
-	if c.lastPixels.ok() {
-		drawRGBA(c.picture, c.lastPixels.Value, c.model.size)
+	if c.last != nil {
+		drawRGBA(c.picture, c.last.input, c.model.size)
 	}
 	c.cameraBtn.SetTextContent("Start webcam")
 	c.cameraBtn.SetAttribute("aria-pressed", "false")

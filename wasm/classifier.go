@@ -40,13 +40,13 @@ type classifier struct {
 	progress   *dom.HTMLProgressElement
 	listeners  []func() // removes what it listens to outside its markup
 
-	model      readyModel // the one in use; zero while loading
-	name       string     // what the picture is, for people ("cat.jpg", "Live from the webcam")
-	source     string     // where it came from, for the page's script: src, a file's name, "webcam"
-	lastPixels pixels     // the picture, to classify again with another model or for its heat map
-	last       *result    // its last result
-	camera     *camera    // the webcam session, while one runs
-	run        int        // counts pictures; a result for an older one is dropped
+	model       readyModel // the one in use; zero while loading
+	name        string     // what the picture is, for people ("cat.jpg", "Live from the webcam")
+	source      string     // where it came from, for the page's script: src, a file's name, "webcam"
+	lastPicture picture    // the picture, to classify again with another model or for its heat map
+	last        *result    // its last result
+	camera      *camera    // the webcam session, while one runs
+	run         int        // counts pictures; a result for an older one is dropped
 }
 
 // resultRow is one line of the results: a class, its probability and a bar.
@@ -115,8 +115,8 @@ func (c *classifier) start() {
 	switch {
 	case picture != nil:
 		c.classifySource(c.opts.src, <-picture)
-	case c.lastPixels.ok() && c.camera == nil:
-		c.classifyPixels(c.lastPixels)
+	case c.lastPicture.ok() && c.camera == nil:
+		c.classifyPicture(c.lastPicture)
 	case c.opts.upload || c.opts.webcam:
 		c.setStatus(c.readyText())
 	default:
@@ -207,17 +207,17 @@ func (c *classifier) classifyBlob(blob js.Value, name, source string) {
 	c.run++
 	c.busy(true)
 	defer c.busy(false)
-	p, err := c.shim.pictureFromBlob(blob, c.picture, c.model)
+	p, err := c.shim.pictureFromBlob(blob)
 	if err != nil {
 		c.showError(fmt.Sprintf("%q is not a picture this browser can open (%v). Try a JPEG, PNG, GIF or WebP file.", name, err))
 		return
 	}
-	c.lastPixels, c.name, c.source = p, name, source
+	c.lastPicture, c.name, c.source = p, name, source
 	c.caption.SetTextContent(name)
-	c.classifyPixels(p)
+	c.classifyPicture(p)
 }
 
-func (c *classifier) classifyPixels(p pixels) {
+func (c *classifier) classifyPicture(p picture) {
 	run := c.run
 	res, err := c.shim.classify(c.model, p, c.opts.top, c.heatmapShown(), false)
 	if run != c.run {
@@ -239,6 +239,9 @@ func (c *classifier) busy(on bool) { c.results.SetAttribute("aria-busy", fmt.Spr
 // stop talking), the time, the heat map; and tells the page.
 func (c *classifier) show(res *result) {
 	c.last = res
+	if c.camera == nil { // live, the video shows itself
+		drawRGBA(c.picture, res.input, c.model.size)
+	}
 	c.showRows(res.top)
 	if len(res.top) > 0 {
 		first := res.top[0]
@@ -310,8 +313,8 @@ func (c *classifier) drawHeatmap() {
 	if c.last != nil {
 		overlay = c.last.heatmap
 	}
-	if show && !overlay.Truthy() && c.camera == nil && c.lastPixels.ok() {
-		go c.classifyPixels(c.lastPixels) // asks for the map this time
+	if show && !overlay.Truthy() && c.camera == nil && c.lastPicture.ok() {
+		go c.classifyPicture(c.lastPicture) // asks for the map this time
 	}
 	if !show || !overlay.Truthy() {
 		c.overlay.SetAttribute("hidden", "")

@@ -3,7 +3,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/draw"
 	"math"
 	"strings"
 	"syscall/js"
@@ -73,16 +76,24 @@ func TestLoadClassifyRun(t *testing.T) {
 		t.Errorf("run: logits differ from PyTorch's by %.3g (of %.3g)", worst, scale)
 	}
 
-	// classify: the photo's centre crop, as the page hands it over.
+	// classify: the photo's pixels at their natural size, as the page
+	// hands them over (a canvas's getImageData: RGBA, not premultiplied).
 	img, perr := preprocess.Decode(context.Background(), shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
 	if perr != nil {
 		t.Fatal(perr)
 	}
-	crop := preprocess.CenterCrop(img, 256, 224)
+	natural := image.NewNRGBA(img.Bounds())
+	draw.Draw(natural, natural.Rect, img, img.Bounds().Min, draw.Src)
 	chelsea := shared.PipelineReference(t).Models["megvii_g3_0.5x"].Images["chelsea.png"]
-	answer, err = call(in.classify, "megvii", uint8Array(crop.Pix), 5, true)
+	answer, err = call(in.classify, "megvii", uint8Array(natural.Pix), natural.Rect.Dx(), natural.Rect.Dy(), 5, true)
 	if err != "" {
 		t.Fatal(err)
+	}
+	// It crops as the CLI and the server do, to the byte.
+	cropped := make([]byte, answer.Get("input").Get("length").Int())
+	js.CopyBytesToGo(cropped, answer.Get("input"))
+	if want := preprocess.CenterCrop(img, 256, 224); !bytes.Equal(cropped, want.Pix) {
+		t.Error("the crop classify made differs from preprocess.CenterCrop's")
 	}
 	top := answer.Get("top")
 	for k := range 5 {
@@ -117,9 +128,11 @@ func TestInferenceErrors(t *testing.T) {
 		{"load without bytes", in.load, []any{"x"}, "load(name, bytes)"},
 		{"load a corrupt file", in.load, []any{"bad", uint8Array(corrupt)}, "cannot load bad"},
 		{"load text", in.load, []any{"text", uint8Array([]byte("weights"))}, "cannot load text"},
-		{"classify an unloaded model", in.classify, []any{"resnet", uint8Array(make([]byte, 4*224*224)), 5, false}, `model "resnet" is not loaded`},
-		{"classify too few pixels", in.classify, []any{"megvii", uint8Array(make([]byte, 4*100*100)), 5, false}, "got 40000 bytes of pixels, want 200704"},
-		{"classify without arguments", in.classify, []any{"megvii"}, "classify(name, pixels, top, cam)"},
+		{"classify an unloaded model", in.classify, []any{"resnet", uint8Array(make([]byte, 4*224*224)), 224, 224, 5, false}, `model "resnet" is not loaded`},
+		{"classify too few pixels", in.classify, []any{"megvii", uint8Array(make([]byte, 4*100*100)), 224, 224, 5, false}, "got 40000 bytes of pixels, want 200704"},
+		{"classify an empty picture", in.classify, []any{"megvii", uint8Array(nil), 0, 10, 5, false}, "a picture of 0x10 pixels"},
+		{"classify a huge picture", in.classify, []any{"megvii", uint8Array(nil), 100_000, 100_000, 5, false}, "want 1 to 16000000 pixels"},
+		{"classify without arguments", in.classify, []any{"megvii"}, "classify(name, pixels, width, height, top, heatmap)"},
 		{"run an unloaded model", in.run, []any{"resnet", float32Array(make([]float32, 3*224*224))}, `model "resnet" is not loaded`},
 		{"run the wrong size", in.run, []any{"megvii", float32Array(make([]float32, 10))}, "got 10 input values, want 150528"},
 		{"run without input", in.run, []any{"megvii"}, "run(name, input)"},
@@ -131,7 +144,7 @@ func TestInferenceErrors(t *testing.T) {
 		})
 	}
 	// The failed loads left the loaded model alone.
-	if _, err := call(in.classify, "megvii", uint8Array(make([]byte, 4*224*224)), 1, false); err != "" {
+	if _, err := call(in.classify, "megvii", uint8Array(make([]byte, 4*300*200)), 300, 200, 1, false); err != "" {
 		t.Errorf("after the failed calls: %s", err)
 	}
 }

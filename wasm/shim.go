@@ -31,16 +31,17 @@ type readyModel struct {
 	kernels      string // "simd128" or "portable"
 }
 
-// pixels is a picture cropped to a model's input, as RGBA bytes in
-// JavaScript; a zero pixels is no picture.
-type pixels struct{ js.Value }
+// picture is a picture's pixels at their size, {pixels, width, height}
+// in JavaScript: the engine crops and resizes them. A zero picture is none.
+type picture struct{ js.Value }
 
-func (p pixels) ok() bool { return p.Truthy() }
+func (p picture) ok() bool { return p.Truthy() }
 
 // result is one classification.
 type result struct {
 	top     []prediction
 	ms      float64
+	input   js.Value // the crop the network saw, size x size RGBA
 	heatmap js.Value // the top class's activation map, RGBA over the crop, or undefined
 }
 
@@ -84,13 +85,13 @@ func (s shim) loadModel(name string, progress func(loaded, total float64)) (read
 
 // classify runs model on a picture in a free worker. With skipIfBusy it
 // answers nil at once when every worker is busy.
-func (s shim) classify(m readyModel, p pixels, top int, heatmap, skipIfBusy bool) (*result, error) {
+func (s shim) classify(m readyModel, p picture, top int, heatmap, skipIfBusy bool) (*result, error) {
 	res, err := await(s.Call("classify", m.name, p.Value, top, heatmap, skipIfBusy))
 	if err != nil || !res.Truthy() {
 		return nil, err
 	}
 	list := res.Get("top")
-	r := &result{top: make([]prediction, list.Length()), ms: res.Get("ms").Float(), heatmap: res.Get("heatmap")}
+	r := &result{top: make([]prediction, list.Length()), ms: res.Get("ms").Float(), input: res.Get("input"), heatmap: res.Get("heatmap")}
 	for i := range r.top {
 		p := list.Index(i)
 		r.top[i] = prediction{index: p.Get("index").Int(), label: p.Get("label").String(), prob: p.Get("prob").Float()}
@@ -101,17 +102,17 @@ func (s shim) classify(m readyModel, p pixels, top int, heatmap, skipIfBusy bool
 // idle reports whether a worker is free to classify now.
 func (s shim) idle() bool { return s.Call("idle").Bool() }
 
-// pictureFromBlob decodes an image file onto canvas, cropped for m, and
-// answers its pixels.
-func (s shim) pictureFromBlob(blob js.Value, canvas *dom.HTMLCanvasElement, m readyModel) (pixels, error) {
-	v, err := await(s.Call("pictureFromBlob", blob, canvas.Underlying(), m.size, m.resize))
-	return pixels{v}, err
+// pictureFromBlob decodes an image file (with the browser's decoders,
+// which know more formats than Go's and run faster) and answers its pixels.
+func (s shim) pictureFromBlob(blob js.Value) (picture, error) {
+	v, err := await(s.Call("pictureFromBlob", blob))
+	return picture{v}, err
 }
 
-// pictureFromVideo crops the video's current frame for m, or answers no
-// picture before the first frame.
-func (s shim) pictureFromVideo(video *dom.HTMLVideoElement, m readyModel) pixels {
-	return pixels{s.Call("pictureFromVideo", video.Underlying(), m.size, m.resize)}
+// pictureFromVideo answers the video's current frame, or no picture
+// before the first frame.
+func (s shim) pictureFromVideo(video *dom.HTMLVideoElement) picture {
+	return picture{s.Call("pictureFromVideo", video.Underlying())}
 }
 
 // startCamera plays the camera in video. Its errors start with the

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"image"
 	"runtime"
 	"runtime/debug"
 	"syscall/js"
@@ -11,23 +12,30 @@ import (
 
 	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/engine/classify"
+	"github.com/shufflenet-go/shufflenet/engine/crop"
 	"github.com/shufflenet-go/shufflenet/engine/heatmap"
 	"github.com/shufflenet-go/shufflenet/weights"
 )
 
 // inference is the worker role: models by name, each with its network and
-// the buffers a classification needs, allocated once.
+// the buffers a classification needs, allocated once, and the picture the
+// page hands over, in a buffer that grows to the largest one seen.
 type inference struct {
-	models map[string]*loadedModel
+	models  map[string]*loadedModel
+	picture []byte
 }
+
+// maxPicturePixels bounds the pictures the page may hand over: the shim
+// (web/static/engine.js) scales larger ones down to 16 MP first.
+const maxPicturePixels = 16_000_000
 
 type loadedModel struct {
 	net     *engine.Network
 	arch    engine.Architecture
-	pixels  []byte    // RGBA crop from the page
-	input   []float32 // the network's input tensor
-	cam     []float32 // class activation map of the top class
-	overlay []byte    // cam rendered as an RGBA overlay of the crop
+	crop    *image.RGBA // the picture's centre, resized: what the network sees
+	input   []float32   // the network's input tensor
+	cam     []float32   // class activation map of the top class
+	overlay []byte      // cam rendered as an RGBA overlay of the crop
 }
 
 // serveInference exports globalThis.shufflenet = {load, classify, run,
@@ -84,7 +92,7 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	side := a.FeatureSize()
 	in.models[name] = &loadedModel{
 		net: net, arch: a,
-		pixels:  make([]byte, 4*a.InputSize()*a.InputSize()),
+		crop:    image.NewRGBA(image.Rect(0, 0, a.InputSize(), a.InputSize())),
 		input:   make([]float32, 3*a.InputSize()*a.InputSize()),
 		cam:     make([]float32, side*side),
 		overlay: make([]byte, 4*a.InputSize()*a.InputSize()),
@@ -96,23 +104,38 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	})
 }
 
-// classify(name, pixels: Uint8ClampedArray of size*size*4 RGBA, top, heatmap: bool)
-// -> {top: [{index, label, prob}], ms, heatmap?: Uint8ClampedArray}, where
-// heatmap is the top class's activation map as a size*size RGBA overlay.
+// classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool)
+// -> {top: [{index, label, prob}], ms, cropMs, input, heatmap?}: pixels
+// are a picture of any size as RGBA, not premultiplied (a canvas's
+// getImageData), which classify crops and resizes with crop.CenterInto,
+// the same code as the CLI and the server; input is that crop (size*size
+// RGBA, to show), ms the forward pass's time, cropMs the crop's, and
+// heatmap the top class's activation map as an RGBA overlay of the crop.
 func (in *inference) classify(_ js.Value, args []js.Value) any {
-	if len(args) < 4 {
-		return failure("classify(name, pixels, top, cam)")
+	if len(args) < 6 {
+		return failure("classify(name, pixels, width, height, top, heatmap)")
 	}
 	m, ok := in.models[args[0].String()]
 	if !ok {
 		return failure(fmt.Sprintf("model %q is not loaded", args[0].String()))
 	}
-	if n := args[1].Get("length").Int(); n != len(m.pixels) {
-		return failure(fmt.Sprintf("got %d bytes of pixels, want %d (%dx%d RGBA)", n, len(m.pixels), m.arch.InputSize(), m.arch.InputSize()))
+	w, h := args[2].Int(), args[3].Int()
+	if w < 1 || h < 1 || w*h > maxPicturePixels {
+		return failure(fmt.Sprintf("a picture of %dx%d pixels: want 1 to %d pixels", w, h, maxPicturePixels))
 	}
-	js.CopyBytesToGo(m.pixels, args[1])
+	if n := args[1].Get("length").Int(); n != 4*w*h {
+		return failure(fmt.Sprintf("got %d bytes of pixels, want %d (%dx%d RGBA)", n, 4*w*h, w, h))
+	}
+	if cap(in.picture) < 4*w*h {
+		in.picture = make([]byte, 4*w*h)
+	}
+	picture := &image.NRGBA{Pix: in.picture[:4*w*h], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+	js.CopyBytesToGo(picture.Pix, args[1])
 	size := m.arch.InputSize()
-	if err := m.arch.Input.FromRGBA(m.input, m.pixels, 4*size); err != nil {
+	cropStart := time.Now()
+	crop.CenterInto(m.crop, picture, m.arch.Input.ResizeShort)
+	cropMs := float64(time.Since(cropStart).Microseconds()) / 1000
+	if err := m.arch.Input.FromRGBA(m.input, m.crop.Pix, m.crop.Stride); err != nil {
 		return failure(err.Error())
 	}
 	start := time.Now()
@@ -121,13 +144,15 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 		return failure(err.Error())
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
-	preds := classify.Top(logits, args[2].Int())
+	preds := classify.Top(logits, args[4].Int())
 	top := make([]any, len(preds))
 	for i, p := range preds {
 		top[i] = map[string]any{"index": p.Index, "label": p.Label, "prob": p.Prob}
 	}
-	out := map[string]any{"top": top, "ms": ms}
-	if args[3].Truthy() && len(preds) > 0 {
+	input := js.Global().Get("Uint8ClampedArray").New(len(m.crop.Pix))
+	js.CopyBytesToJS(input, m.crop.Pix)
+	out := map[string]any{"top": top, "ms": ms, "cropMs": cropMs, "input": input}
+	if args[5].Truthy() && len(preds) > 0 {
 		if err := m.net.ClassActivationMap(preds[0].Index, m.cam); err != nil {
 			return failure(err.Error())
 		}

@@ -27,8 +27,7 @@ import (
 
 	"github.com/disintegration/imaging" // registers BMP and TIFF too
 	"github.com/shufflenet-go/shufflenet/engine"
-	"golang.org/x/image/draw"
-	"golang.org/x/image/math/f64"
+	"github.com/shufflenet-go/shufflenet/engine/crop"
 	_ "golang.org/x/image/webp" // register WebP
 )
 
@@ -218,38 +217,9 @@ func (r *boundedReader) Read(p []byte) (int, error) {
 
 // CenterCrop returns the crop x crop square at the centre of img resized
 // so that its shorter side is resize pixels, with an antialiased bilinear
-// filter (like PIL's and torchvision's bilinear resize). It computes the
-// crop's pixels only, in one step from the source, so its cost does not
-// depend on the aspect ratio: a 1 x 1,000,000 image, whose resized form
-// would be 256 x 256,000,000, costs what any other image does.
-func CenterCrop(img image.Image, resize, crop int) *image.RGBA {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	// The long side is rounded to the nearest pixel, as Megvii's
-	// OpencvResize does (torchvision truncates; the two differ by at most
-	// one pixel of the resized image).
-	rw, rh := int64(resize), int64(resize)
-	if w < h {
-		rh = max((2*int64(resize)*int64(h)+int64(w))/(2*int64(w)), int64(resize))
-	} else {
-		rw = max((2*int64(resize)*int64(w)+int64(h))/(2*int64(h)), int64(resize))
-	}
-	// The crop starts at (size - crop) / 2, rounded down.
-	left, top := (rw-int64(crop))/2, (rh-int64(crop))/2
-
-	// The affine map from source pixels to the crop: scale to the resized
-	// size, then shift the crop's corner to the origin. draw's Transform
-	// samples the source with the kernel widened by the scale, exactly as
-	// its Scale does for the whole image (they agree to the last bit but
-	// for rare rounding ties).
-	sx, sy := float64(rw)/float64(w), float64(rh)/float64(h)
-	toCrop := f64.Aff3{
-		sx, 0, -float64(b.Min.X)*sx - float64(left),
-		0, sy, -float64(b.Min.Y)*sy - float64(top),
-	}
-	out := image.NewRGBA(image.Rect(0, 0, crop, crop))
-	draw.BiLinear.Transform(out, toCrop, img, b, draw.Src, nil)
-	return out
+// filter: crop.Center, the resize the browser's engine uses too.
+func CenterCrop(img image.Image, resize, size int) *image.RGBA {
+	return crop.Center(img, resize, size)
 }
 
 // Tensor decodes an encoded image and returns the model input for it in
@@ -264,9 +234,9 @@ func Tensor(ctx context.Context, data []byte, in engine.InputConvention, maxPixe
 
 // FromImage returns the model input for a decoded image.
 func FromImage(img image.Image, in engine.InputConvention) ([]float32, error) {
-	crop := CenterCrop(img, in.ResizeShort, in.Crop)
+	square := crop.Center(img, in.ResizeShort, in.Crop)
 	t := make([]float32, 3*in.Crop*in.Crop)
-	if err := in.FromRGBA(t, crop.Pix, crop.Stride); err != nil {
+	if err := in.FromRGBA(t, square.Pix, square.Stride); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -163,10 +163,11 @@ export class Pool {
   // idle reports whether a worker with a model is free.
   idle() { return this.workers.some((w) => !w.busy && w.models.size > 0); }
 
-  // classify runs on a free worker that has the model. With skipIfBusy it
-  // answers null at once when there is none (live video drops frames
-  // instead of queueing); otherwise it waits for one.
-  async classify(name, pixels, top, heatmap, skipIfBusy) {
+  // classify runs on a free worker that has the model: picture is
+  // {pixels, width, height}, RGBA at any size, which the engine crops and
+  // resizes. With skipIfBusy it answers null at once when there is none
+  // (live video drops frames instead of queueing); otherwise it waits for one.
+  async classify(name, picture, top, heatmap, skipIfBusy) {
     let w = this.workers.find((x) => !x.busy && x.models.has(name));
     if (!w) {
       if (skipIfBusy) return null;
@@ -174,8 +175,9 @@ export class Pool {
     }
     w.busy = true;
     try {
-      const copy = pixels.slice();
-      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, top, heatmap }, [copy.buffer]);
+      const { width, height } = picture;
+      const copy = picture.pixels.slice(); // the page keeps its picture, to classify again
+      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap }, [copy.buffer]);
     } finally {
       this.firstClassified?.();
       const next = this.waiting.shift();
@@ -184,30 +186,46 @@ export class Pool {
   }
 }
 
-// cropInto draws the square the model sees onto canvas (size x size): the
-// source scaled so its short side is resize pixels, centre cropped, with
-// the browser's high-quality (antialiased) resampling. Returns the RGBA pixels.
-export function cropInto(canvas, source, width, height, size, resize) {
-  canvas.width = size;
-  canvas.height = size;
+// MAX_PIXELS bounds the pictures handed to the engine: 16 megapixels
+// (64 MB of RGBA). A larger one is scaled down first, with the browser's
+// best filter; the engine's own resize to the 256-pixel short side that
+// follows makes the difference vanish in the 224 x 224 crop.
+const MAX_PIXELS = 16_000_000;
+
+// pixelsOf draws source (width x height) on canvas at that size and
+// answers its RGBA pixels, not premultiplied, as {pixels, width, height}.
+function pixelsOf(canvas, source, width, height) {
+  canvas.width = width;
+  canvas.height = height;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  const side = size * Math.min(width, height) / resize; // the crop, in source pixels
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(source, (width - side) / 2, (height - side) / 2, side, side, 0, 0, size, size);
-  return ctx.getImageData(0, 0, size, size).data;
+  ctx.drawImage(source, 0, 0);
+  return { pixels: ctx.getImageData(0, 0, width, height).data, width, height };
 }
 
-// pictureFromBlob decodes an image file (EXIF orientation applied) and crops it.
-export async function pictureFromBlob(blob, canvas, size, resize) {
+// pictureFromBlob decodes an image file at its natural size (EXIF
+// orientation applied, colours as stored: no colour management, as the
+// engine's native decoders do), scaled down only above MAX_PIXELS, and
+// answers its pixels. The engine crops and resizes them itself, with the
+// same code as the CLI and the server.
+export async function pictureFromBlob(blob, canvas) {
+  const options = { imageOrientation: 'from-image', colorSpaceConversion: 'none', premultiplyAlpha: 'none' };
   let bitmap;
   try {
-    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    bitmap = await createImageBitmap(blob, options);
   } catch {
     throw new Error('the file could not be decoded as an image');
   }
   try {
-    return cropInto(canvas, bitmap, bitmap.width, bitmap.height, size, resize);
+    const scale = Math.min(1, Math.sqrt(MAX_PIXELS / (bitmap.width * bitmap.height)));
+    if (scale < 1) {
+      const large = bitmap;
+      bitmap = await createImageBitmap(large, {
+        ...options, resizeQuality: 'high',
+        resizeWidth: Math.max(1, Math.floor(large.width * scale)), resizeHeight: Math.max(1, Math.floor(large.height * scale)),
+      });
+      large.close();
+    }
+    return pixelsOf(canvas, bitmap, bitmap.width, bitmap.height);
   } finally {
     bitmap.close();
   }
@@ -301,7 +319,7 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
   const [module] = await compiling;
   await scriptsRun;
 
-  const frameCanvas = document.createElement('canvas'); // live frames are cropped here, off-screen
+  const canvas = document.createElement('canvas'); // pictures and frames become pixels here, off-screen
   const shim = {
     models: list.models,
     defaultModel: defaultModel.name,
@@ -315,15 +333,15 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
         entry.listeners.delete(onProgress);
       }
     },
-    classify: (name, pixels, top, heatmap, skipIfBusy) => pool.classify(name, pixels, top, heatmap, skipIfBusy),
+    classify: (name, picture, top, heatmap, skipIfBusy) => pool.classify(name, picture, top, heatmap, skipIfBusy),
     idle: () => pool.idle(),
-    pictureFromBlob,
-    // pictureFromVideo crops the current frame off-screen and returns its
-    // pixels, or null before the first frame. (The <video> itself shows
-    // the stream, which costs the main thread nothing.)
-    pictureFromVideo(video, size, resize) {
+    pictureFromBlob: (blob) => pictureFromBlob(blob, canvas),
+    // pictureFromVideo answers the current frame's pixels, or null before
+    // the first frame. (The <video> itself shows the stream, which costs
+    // the main thread nothing.)
+    pictureFromVideo(video) {
       if (video.readyState < 2 || !video.videoWidth) return null;
-      return cropInto(frameCanvas, video, video.videoWidth, video.videoHeight, size, resize);
+      return pixelsOf(canvas, video, video.videoWidth, video.videoHeight);
     },
     startCamera,
     stopCamera,

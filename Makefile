@@ -83,15 +83,20 @@ test: test-deps check-format vet wasm-check wasm wasm-test worker
 	$(MAKE) fuzz-smoke
 
 # test-deps installs what the tests need beyond Go, so that a fresh
-# machine skips nothing: Debian's Chromium for the browser tests and npm
-# (apt, after apt-get update, as root or through sudo), then from the
-# committed lockfiles the Worker's tools and axe-core, which the browser
-# tests run on every page.
-APT_PACKAGES := $(if $(shell command -v chromium),,chromium) $(if $(shell command -v npm),,npm)
+# machine skips nothing: the browsers the interface is tested in (Debian's
+# Chromium, Firefox ESR, and WebKitGTK's WebDriver and MiniBrowser, which
+# run under Xvfb) and npm, with apt, after apt-get update, as root or
+# through sudo (with the packages' recommends: WebKit's fake camera plays
+# through GStreamer plugins they bring); then from the committed lockfiles
+# the Worker's tools, axe-core (run on every page) and puppeteer-core
+# (which drives Firefox over WebDriver BiDi).
+APT_PACKAGES := $(if $(shell command -v chromium),,chromium) $(if $(shell command -v firefox-esr),,firefox-esr) \
+	$(if $(shell command -v WebKitWebDriver),,webkit2gtk-driver) $(if $(shell command -v xvfb-run),,xvfb) \
+	$(if $(shell command -v npm),,npm)
 test-deps:
 ifneq ($(strip $(APT_PACKAGES)),)
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
-	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(APT_PACKAGES)
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(APT_PACKAGES)
 endif
 	$(MAKE) $(NODE_MODULES) $(WEB_MODULES)
 

@@ -142,6 +142,7 @@ func (c *classifier) useModel(name string) bool {
 		return false
 	}
 	c.model = m
+	c.frame.SetAttribute("data-kernels", m.kernels) // for tests: which kernels run
 	c.clearError()
 	if c.picker != nil {
 		c.picker.SetValue(name)

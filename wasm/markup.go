@@ -80,6 +80,7 @@ func (c *classifier) render() {
 	appendAll(c.frame, view, c.results)
 	c.parent.AppendChild(c.frame)
 	if c.model.name != "" {
+		c.frame.SetAttribute("data-kernels", c.model.kernels)
 		c.setStatus(c.readyText())
 	} else {
 		c.setReady(false)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,14 +27,37 @@ import (
 // weightsFile is the real Megvii g3 0.5x as the server ships it (int8).
 func weightsFile(t testing.TB) []byte { return weightstest.Megvii(t, weights.Int8) }
 
-// startSite serves the real front end and weights on 127.0.0.1.
+// startSite serves the real front end and weights on 127.0.0.1, and the
+// shared photos at /examples/images/.
 func startSite(t testing.TB) string {
 	t.Helper()
-	return startSiteWith(t, func(h http.Handler) http.Handler { return h })
+	return startSiteWith(t, noWrap)
+}
+
+func noWrap(h http.Handler) http.Handler { return h }
+
+// sharedPhotos are the names of the photos in ../shared/images.
+func sharedPhotos(t testing.TB) []string {
+	entries, err := os.ReadDir(shared.Path(t, "images"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 // startSiteWith is startSite with the server's handler wrapped.
 func startSiteWith(t testing.TB, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
+	return startSiteServing(t, wrap, map[string][]byte{weightstest.MegviiFile: weightsFile(t)}, nil)
+}
+
+// startSiteServing is startSiteWith with these weights files, and these
+// photos beside the shared ones.
+func startSiteServing(t testing.TB, wrap func(http.Handler) http.Handler, files, morePhotos map[string][]byte) string {
 	t.Helper()
 	static, err := server.PrepareAssets(web.Static())
 	if err != nil {
@@ -45,7 +69,14 @@ func startSiteWith(t testing.TB, wrap func(http.Handler) http.Handler) string {
 		}
 		t.Skip("skipping: the engine is not built (make wasm)")
 	}
-	srv, err := server.New(server.Config{Static: static, Weights: map[string][]byte{weightstest.MegviiFile: weightsFile(t)}})
+	photos := maps.Clone(morePhotos)
+	if photos == nil {
+		photos = map[string][]byte{}
+	}
+	for _, name := range sharedPhotos(t) {
+		photos[name] = shared.Read(t, "images/"+name)
+	}
+	srv, err := server.New(server.Config{Static: static, Weights: files, ExampleImages: photos})
 	if err != nil {
 		t.Fatal(err)
 	}

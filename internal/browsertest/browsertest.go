@@ -1,7 +1,9 @@
-// Package browsertest runs end-to-end tests in a real, headless Chromium
-// (Debian's /usr/bin/chromium, never a downloaded one) driven by chromedp,
-// against servers on 127.0.0.1. A test without Chromium is skipped with a
-// message, and fails when CI=true.
+// Package browsertest runs end-to-end tests in real browsers, Debian's and
+// never downloaded ones, against servers on 127.0.0.1: headless Chromium
+// driven by chromedp (Browser, the most complete), and behind one Driver
+// interface Chromium, Firefox ESR (puppeteer-core over WebDriver BiDi) and
+// WebKitGTK (WebKitWebDriver under Xvfb). A test whose browser is missing
+// is skipped with a message, and fails when CI=true.
 package browsertest
 
 import (

@@ -161,15 +161,20 @@ bench:
 	$(GO) run ./internal/browserbench -simd128=off -- -test.run '^$$' -test.bench Forward -test.benchtime 2s
 
 ## bench-peer: the peer benchmark (ONNX Runtime Web, PyTorch if there) with
-## this engine plugged in, from $(SHARED)/bench. Its knobs pass through:
-## BENCH_WORK, MODELS, THREADS, RUNS, ROUNDS (e.g. RUNS=30 ROUNDS=1 MODELS=seed_g3_1x).
-## The checkpoints are converted to f32 weights files in $(PEER) once.
+## this engine plugged in, from $(SHARED)/bench; then this engine and ONNX
+## Runtime Web on the bench's page in Chromium, Firefox ESR and WebKitGTK
+## (BenchmarkPeerBrowsers: the bench itself drives Chromium only). Its knobs
+## pass through: BENCH_WORK, MODELS, THREADS, RUNS, ROUNDS (e.g. RUNS=30
+## ROUNDS=1 MODELS=seed_g3_1x). The checkpoints are converted to f32
+## weights files in $(PEER) once.
 PEER        := build/bench-peer
 PEER_MODELS := seed_g3_1x seed_g8_1x megvii_g3_0.5x megvii_g3_1.0x
 bench-peer: wasm $(PEER_MODELS:%=$(PEER)/%.safetensors)
 	cp $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm $(GEN)/wasm_exec.js web/static/simd128.js web/bench/shufflenet-go.mjs $(PEER)/
 	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" THREADS="$(THREADS)" RUNS="$(RUNS)" ROUNDS="$(ROUNDS)" \
 	ENGINE_MODULE="$(abspath $(PEER))/shufflenet-go.mjs" ENGINE_ROOT="$(abspath $(PEER))" $(SHARED)/bench/run.sh
+	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" RUNS="$(RUNS)" SHUFFLENET_SHARED=$(SHARED) \
+	$(GO) test ./web -run '^$$' -bench '^BenchmarkPeerBrowsers$$' -benchtime 1x -v
 
 $(PEER)/seed_%.safetensors: $(SHARED)/bench/models/seed_%.pth | build
 	mkdir -p $(PEER) && ./bin/shufflenet convert --dtype f32 --checkpoint $< --out $@

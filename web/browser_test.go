@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/shufflenet-go/shufflenet/engine/classify"
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
@@ -160,38 +159,6 @@ func TestUploadShowsACat(t *testing.T) {
 	b.Screenshot(t, "demo-result.png")
 	if errs := b.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
-	}
-}
-
-// For every shared photo, the page's top-1 equals the native top-1 with
-// the same weights file.
-func TestSameTop1AsNative(t *testing.T) {
-	url := startSite(t)
-	m, err := weights.Decode(weightsFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := m.Network()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := browsertest.New(t)
-	openDemo(t, b, url)
-	for _, name := range []string{"chelsea.png", "coffee.png", "motorcycle_left.png", "grace_hopper.jpg"} {
-		input, err := preprocess.Tensor(context.Background(), shared.Read(t, "images/"+name), m.Arch.Input, preprocess.DefaultMaxPixels)
-		if err != nil {
-			t.Fatal(err)
-		}
-		logits, err := net.Forward(input)
-		if err != nil {
-			t.Fatal(err)
-		}
-		native := classify.Top(logits, 1)[0]
-		got := upload(t, b, shared.Path(t, "images/"+name))
-		t.Logf("%s: browser %d %s (%s), native %d %s (%.1f%%)", name, got.Index, got.Label, got.Prob, native.Index, native.Label, 100*native.Prob)
-		if got.Index != native.Index {
-			t.Errorf("%s: browser top-1 %d (%s), native %d (%s)", name, got.Index, got.Label, native.Index, native.Label)
-		}
 	}
 }
 

@@ -171,10 +171,17 @@ func newServer(cfg Config, weights, examples *Assets, weightsURL func(file, sha2
 // Models lists the models the server runs.
 func (s *Server) Models() []ModelInfo { return s.models.Infos() }
 
-// Handler serves the whole site: static files, weights and the API.
+// ModelList is what /api/models answers, and what the page and the widget
+// read from /models.json, which WriteModelList writes into an exported
+// site: a static file, so that the site needs no server route.
+func (s *Server) ModelList() ModelList { return ModelList{Engine: s.engine, Models: s.models.Infos()} }
+
+// Handler serves the whole site: static files, weights, /models.json and
+// the API.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.API())
+	mux.HandleFunc("/models.json", s.listModels)
 	mux.HandleFunc("/healthz", s.healthz)
 	mux.HandleFunc("/", s.serveStatic)
 	return s.middleware(mux)
@@ -235,7 +242,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, ModelList{Engine: s.engine, Models: s.models.Infos()})
+	writeJSON(w, http.StatusOK, s.ModelList())
 }
 
 // ModelList is /api/models' answer: the engine the browser downloads and

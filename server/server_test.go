@@ -309,6 +309,19 @@ func TestModelsAPI(t *testing.T) {
 	if r := get(t, s.Handler(), m.URL); r.StatusCode != 200 || len(body(t, r)) != m.Bytes {
 		t.Errorf("weights URL %s: status %d", m.URL, r.StatusCode)
 	}
+	// The page reads the same list from /models.json, which an exported
+	// site holds as a file (ModelListAssets).
+	api := body(t, get(t, s.Handler(), "/api/models"))
+	if file := body(t, get(t, s.Handler(), "/models.json")); !bytes.Equal(file, api) {
+		t.Errorf("/models.json is %s, /api/models %s", file, api)
+	}
+	exported, err := ModelListAssets(s.ModelList())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := exported.Lookup("/models.json"); !ok || !bytes.Equal(a.Body, api) || a.ContentType != "application/json" {
+		t.Errorf("the exported /models.json differs from /api/models")
+	}
 }
 
 func post(t testing.TB, h http.Handler, path, contentType string, data []byte) (*http.Response, map[string]any) {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -152,4 +154,16 @@ func headerRules(rules []headerRule) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// ModelListAssets is the model list as the file /models.json, for
+// WriteSite: in an exported site the page and the widget read it there, so
+// that a plain static server, with no /api routes, serves all they need.
+// Its bytes are what /api/models answers.
+func ModelListAssets(list ModelList) (*Assets, error) {
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(list); err != nil {
+		return nil, fmt.Errorf("model list: %w", err)
+	}
+	return prepareFiles(map[string][]byte{"/models.json": b.Bytes()})
 }

@@ -290,7 +290,7 @@ func TestTwentyWidgetsShareOneEngine(t *testing.T) {
 			kernels += n
 		case strings.HasPrefix(path, "/worker"):
 			workers += n
-		case path == "/api/models":
+		case path == "/models.json":
 			lists += n
 		case strings.HasPrefix(path, "/weights/"):
 			weights += n

@@ -55,7 +55,15 @@ func runExport(args []string, stdout io.Writer) error {
 	if engine == nil {
 		return errNoEngine
 	}
-	if err := server.WriteSite(fs.Arg(0), static, weights); err != nil {
+	srv, err := server.New(server.Config{Static: static, Weights: files})
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	list, err := server.ModelListAssets(srv.ModelList())
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := server.WriteSite(fs.Arg(0), static, weights, list); err != nil {
 		return err
 	}
 	if *engineJSON != "" {

@@ -5,7 +5,7 @@
 //   <shufflenet-classifier src="cat.jpg" top="3" heatmap></shufflenet-classifier>
 //
 // Attributes: src (an image URL; or put an <img> inside the element), model
-// (a model name from HOST/api/models; default: the server's default), top
+// (a model name from HOST/models.json; default: the server's default), top
 // (how many classes, 1-10, default 3), and the flags heatmap, upload and
 // webcam. The element renders inside Shadow DOM, so the page's CSS cannot
 // break it nor it the page, and fires a "classified" event (bubbling,

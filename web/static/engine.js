@@ -29,6 +29,8 @@ export async function fetchBytes(url, total, onProgress) {
 }
 
 // compileEngine downloads and compiles the engine's wasm while it streams.
+// The stream is given its Content-Type here, so that a server that sends
+// another one for .wasm (plain static servers often do) is no obstacle.
 export async function compileEngine(url, total, onProgress) {
   const resp = await fetch(url);
   if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url}`);
@@ -44,7 +46,9 @@ export async function compileEngine(url, total, onProgress) {
 // runs its plain Go kernels.
 export async function compileKernels(url) {
   try {
-    return await WebAssembly.compileStreaming(fetch(url));
+    const resp = await fetch(url);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url}`);
+    return await WebAssembly.compileStreaming(new Response(resp.body, { headers: { 'Content-Type': 'application/wasm' } }));
   } catch (e) {
     console.warn(`SIMD128 kernels unavailable, using plain Go kernels: ${e.message}`);
     return null;
@@ -256,8 +260,10 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
 
   // The engine and its kernels compile while the model list comes; the
   // first worker starts its engine as soon as it is compiled.
-  const listing = fetch(at('api/models')).then(async (resp) => {
-    if (!resp.ok) throw new Error(`the server's model list answered HTTP ${resp.status}`);
+  // models.json, not /api/models: a static file, so that a plain static
+  // server (an exported site) serves all the page needs.
+  const listing = fetch(at('models.json')).then(async (resp) => {
+    if (!resp.ok) throw new Error(`the model list (models.json) answered HTTP ${resp.status}`);
     const list = await resp.json();
     if (!list.engine) throw new Error('the server has no engine built in (run make wasm)');
     total.engine = list.engine.bytes;

@@ -27,7 +27,7 @@ func (c *classifier) toggleCamera() {
 	cam := &camera{}
 	c.camera = cam
 	c.run++
-	c.cameraBtn.SetTextContent("Stop webcam")
+	c.cameraBtn.SetTextContent(c.say("webcam-stop"))
 	c.cameraBtn.SetAttribute("aria-pressed", "true")
 	if err := c.shim.startCamera(c.video); err != nil {
 		c.stopCamera()
@@ -35,7 +35,7 @@ func (c *classifier) toggleCamera() {
 		return
 	}
 	c.clearError()
-	c.name, c.source = "Live from the webcam", "webcam"
+	c.name, c.source = c.say("webcam-live"), "webcam"
 	c.caption.SetTextContent(c.name)
 	c.cameraLoop(cam)
 }
@@ -94,7 +94,7 @@ func (c *classifier) stopCamera() {
 	if c.last != nil {
 		drawRGBA(c.picture, c.last.input, c.model.size)
 	}
-	c.cameraBtn.SetTextContent("Start webcam")
+	c.cameraBtn.SetTextContent(c.say("webcam-start"))
 	c.cameraBtn.SetAttribute("aria-pressed", "false")
 	c.fps.SetTextContent("")
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"syscall/js"
 
@@ -70,7 +71,8 @@ func mount(doc dom.Document, s shim, root js.Value, opts options) *classifier {
 func (c *classifier) update(opts options) {
 	old := c.opts
 	c.opts = opts
-	if opts.upload != old.upload || opts.webcam != old.webcam || opts.picker != old.picker || opts.heatmapSwitch != old.heatmapSwitch || opts.paste != old.paste {
+	if opts.upload != old.upload || opts.webcam != old.webcam || opts.picker != old.picker || opts.heatmapSwitch != old.heatmapSwitch ||
+		opts.paste != old.paste || opts.theme != old.theme || !maps.Equal(opts.texts, old.texts) {
 		c.stopCamera()
 		c.forget()
 		c.render()
@@ -120,7 +122,7 @@ func (c *classifier) start() {
 	case c.opts.upload || c.opts.webcam:
 		c.setStatus(c.readyText())
 	default:
-		c.setStatus("No picture: set src or put an <img> inside.")
+		c.setStatus(c.say("no-source"))
 	}
 }
 
@@ -129,7 +131,7 @@ func (c *classifier) start() {
 func (c *classifier) useModel(name string) bool {
 	c.setReady(false)
 	defer c.setReady(true)
-	c.setStatus("Loading " + name + "…")
+	c.setStatus(c.say("loading", "model", name))
 	m, err := c.shim.loadModel(name, func(loaded, total float64) {
 		c.progress.SetMax(max(total, 1))
 		c.progress.SetValue(min(loaded, total))
@@ -154,9 +156,9 @@ func (c *classifier) useModel(name string) bool {
 func (c *classifier) readyText() string {
 	kernels := ""
 	if c.model.kernels == "simd128" {
-		kernels = " with SIMD"
+		kernels = c.say("with-simd")
 	}
-	return fmt.Sprintf("Ready: %s runs in your browser%s. Choose a picture.", c.model.name, kernels)
+	return c.say("ready", "model", c.model.name, "kernels", kernels)
 }
 
 // setReady enables or disables the controls that need a loaded model.
@@ -252,20 +254,23 @@ func (c *classifier) show(res *result) {
 			for _, p := range res.top[1:] {
 				rest = append(rest, fmt.Sprintf("%s %.0f%%", p.label, 100*p.prob))
 			}
-			summary := fmt.Sprintf("Most likely %s %.0f%%.", first.label, 100*first.prob)
+			summary := fmt.Sprintf("%s %s %.0f%%.", c.say("most-likely"), first.label, 100*first.prob)
 			if len(rest) > 0 {
-				summary += " Then " + strings.Join(rest, ", ") + "."
+				summary += " " + c.say("then") + " " + strings.Join(rest, ", ") + "."
 			}
 			c.summary.SetTextContent(summary)
 		}
 	}
-	c.setStatus(fmt.Sprintf("%.1f ms with %s, in your browser.", res.ms, c.model.name))
+	c.setStatus(c.say("result", "ms", fmt.Sprintf("%.1f", res.ms), "model", c.model.name))
 	c.drawHeatmap()
 	top := make([]any, len(res.top))
 	for i, p := range res.top {
 		top[i] = map[string]any{"index": p.index, "label": p.label, "prob": p.prob}
 	}
-	dispatch(c.host, "classified", map[string]any{"model": c.model.name, "top": top, "ms": res.ms, "src": c.source})
+	// "result" is the event's documented name; "classified", its first, stays for pages that use it.
+	detail := map[string]any{"model": c.model.name, "top": top, "ms": res.ms, "src": c.source}
+	dispatch(c.host, "result", detail)
+	dispatch(c.host, "classified", detail)
 }
 
 // showRows updates the result list in place, making rows only when their

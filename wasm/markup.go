@@ -16,7 +16,7 @@ func (c *classifier) render() {
 	c.parent.SetTextContent("")
 	c.rows = nil
 	c.file, c.drop, c.cameraBtn, c.fps, c.heatSwitch, c.picker = nil, nil, nil, nil, nil, nil
-	c.frame = &dom.HTMLDivElement{BasicHTMLElement: element(d, "div", "class", "classifier", "role", "group", "aria-label", "ShuffleNet classifier")}
+	c.frame = &dom.HTMLDivElement{BasicHTMLElement: element(d, "div", "class", "classifier "+c.opts.theme, "role", "group", "aria-label", "ShuffleNet classifier")}
 	c.errorBox = &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "error", "role", "alert", "hidden", "")}
 	c.frame.AppendChild(c.errorBox)
 
@@ -28,7 +28,7 @@ func (c *classifier) render() {
 		if c.opts.webcam {
 			row := &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "row")}
 			c.cameraBtn = &dom.HTMLButtonElement{BasicHTMLElement: element(d, "button", "type", "button", "class", "camera", "aria-pressed", "false")}
-			c.cameraBtn.SetTextContent("Start webcam")
+			c.cameraBtn.SetTextContent(c.say("webcam-start"))
 			c.fps = &dom.HTMLSpanElement{BasicHTMLElement: element(d, "span", "class", "fps")}
 			appendAll(row, c.cameraBtn, c.fps)
 			controls.AppendChild(row)
@@ -39,7 +39,7 @@ func (c *classifier) render() {
 			label := &dom.HTMLLabelElement{BasicHTMLElement: element(d, "label")}
 			c.heatSwitch = &dom.HTMLInputElement{BasicHTMLElement: element(d, "input", "type", "checkbox", "class", "heatmap")}
 			c.heatSwitch.SetChecked(c.opts.heatmap)
-			appendAll(label, c.heatSwitch, text(d, " Show where the network looked"))
+			appendAll(label, c.heatSwitch, text(d, " "+c.say("heatmap")))
 			row.AppendChild(label)
 			controls.AppendChild(row)
 			c.heatSwitch.AddEventListener("change", false, func(dom.Event) { c.drawHeatmap() })
@@ -49,7 +49,7 @@ func (c *classifier) render() {
 			label := &dom.HTMLLabelElement{BasicHTMLElement: element(d, "label")}
 			c.picker = &dom.HTMLSelectElement{BasicHTMLElement: element(d, "select", "class", "model")}
 			c.fillPicker()
-			appendAll(label, text(d, "Model "), c.picker)
+			appendAll(label, text(d, c.say("model")+" "), c.picker)
 			row.AppendChild(label)
 			controls.AppendChild(row)
 			c.picker.AddEventListener("change", false, func(dom.Event) {
@@ -62,16 +62,16 @@ func (c *classifier) render() {
 
 	view := element(d, "figure", "class", "view")
 	stage := &dom.HTMLDivElement{BasicHTMLElement: element(d, "div", "class", "stage")}
-	c.picture = &dom.HTMLCanvasElement{BasicHTMLElement: element(d, "canvas", "class", "picture", "width", "224", "height", "224", "role", "img", "aria-label", "No picture yet")}
+	c.picture = &dom.HTMLCanvasElement{BasicHTMLElement: element(d, "canvas", "class", "picture", "width", "224", "height", "224", "role", "img", "aria-label", c.say("no-picture"))}
 	c.video = &dom.HTMLVideoElement{HTMLMediaElement: &dom.HTMLMediaElement{BasicHTMLElement: element(d, "video", "playsinline", "", "muted", "", "hidden", "", "aria-label", "The webcam")}}
 	c.overlay = &dom.HTMLCanvasElement{BasicHTMLElement: element(d, "canvas", "class", "overlay", "width", "224", "height", "224", "aria-hidden", "true", "hidden", "")}
 	appendAll(stage, c.picture, c.video, c.overlay)
 	c.caption = element(d, "figcaption", "class", "caption")
-	c.caption.SetTextContent("No picture yet.")
+	c.caption.SetTextContent(c.say("no-picture"))
 	appendAll(view, stage, c.caption)
 
 	c.results = &dom.HTMLDivElement{BasicHTMLElement: element(d, "div", "class", "results", "aria-busy", "false")}
-	c.list = &dom.HTMLOListElement{BasicHTMLElement: element(d, "ol", "class", "top", "aria-label", fmt.Sprintf("The %d most likely classes", c.opts.top))}
+	c.list = &dom.HTMLOListElement{BasicHTMLElement: element(d, "ol", "class", "top", "aria-label", c.say("top"))}
 	c.summary = &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "summary visually-hidden", "aria-live", "polite")}
 	c.status = &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "status")}
 	c.progress = &dom.HTMLProgressElement{BasicHTMLElement: element(d, "progress", "class", "progress", "aria-label", "Downloading the model", "hidden", "")}
@@ -93,13 +93,13 @@ func (c *classifier) renderDrop() dom.Node {
 	d := c.doc
 	c.drop = &dom.HTMLDivElement{BasicHTMLElement: element(d, "div", "class", "drop")}
 	help := &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p")}
-	how := "Drop an image here or "
+	how := c.say("drop")
 	if c.opts.paste {
-		how = "Drop an image here, paste one, or "
+		how = c.say("drop-paste")
 	}
 	label := &dom.HTMLLabelElement{BasicHTMLElement: element(d, "label", "class", "button")}
 	c.file = &dom.HTMLInputElement{BasicHTMLElement: element(d, "input", "type", "file", "class", "file", "accept", "image/*")}
-	appendAll(label, text(d, "choose a file"), c.file)
+	appendAll(label, text(d, c.say("choose")), c.file)
 	appendAll(help, text(d, how), label, text(d, "."))
 	c.drop.AppendChild(help)
 

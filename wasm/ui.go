@@ -46,10 +46,12 @@ func serveInterface() {
 // options say what a classifier shows and does: the page's are fixed in
 // web/static/app.js, a widget's come from its attributes (embed.js).
 type options struct {
-	src   string // a picture to classify at once: an absolute URL
-	alt   string // the picture's description, when the page gave one
-	model string // the model to use; "" is the server's default
-	top   int    // how many classes to list, 1 to 10
+	src   string            // a picture to classify at once: an absolute URL
+	alt   string            // the picture's description, when the page gave one
+	model string            // the model to use; "" is the server's default
+	top   int               // how many classes to list, 1 to 10
+	theme string            // "light" (the default), "dark", or "auto" (the reader's setting)
+	texts map[string]string // replacements of defaultTexts, by key
 
 	heatmap       bool // show where the network looked
 	upload        bool // a file picker and a drop zone
@@ -72,6 +74,21 @@ func parseOptions(v js.Value) options {
 		src: str("src"), alt: str("alt"), model: str("model"), top: 3,
 		heatmap: v.Get("heatmap").Truthy(), upload: v.Get("upload").Truthy(), paste: v.Get("paste").Truthy(),
 		webcam: v.Get("webcam").Truthy(), picker: v.Get("picker").Truthy(), heatmapSwitch: v.Get("heatmapSwitch").Truthy(),
+	}
+	switch theme := str("theme"); theme {
+	case "dark", "auto":
+		o.theme = theme
+	default:
+		o.theme = "light"
+	}
+	if texts := v.Get("texts"); texts.Type() == js.TypeObject {
+		keys := js.Global().Get("Object").Call("keys", texts)
+		o.texts = map[string]string{}
+		for i := range keys.Length() {
+			if t := texts.Get(keys.Index(i).String()); t.Type() == js.TypeString {
+				o.texts[keys.Index(i).String()] = t.String()
+			}
+		}
 	}
 	switch top := v.Get("top"); top.Type() {
 	case js.TypeNumber:

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,6 +82,12 @@ func TestAccessibility(t *testing.T) {
 	b.Run(t, 60*time.Second, chromedp.Navigate(docs+"docs.html"))
 	for _, id := range []string{"cat", "coffee", "motorcycle"} {
 		widgetTop(t, b, id)
+	}
+	for _, id := range []string{"yours", "dark"} { // with controls; the dark theme
+		b.Run(t, 60*time.Second,
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q).scrollIntoView()`, id)),
+			chromedp.Poll[chromedp.Void](widgetQuery(id, ".file:not([disabled])"), chromedp.WithPollingTimeout(50*time.Second)),
+		)
 	}
 	reportViolations(t, "docs.html", axeViolations(t, b, src))
 

@@ -301,3 +301,37 @@ func TestTwentyWidgetsShareOneEngine(t *testing.T) {
 			engines, kernels, workers, lists, weights, log.paths)
 	}
 }
+
+// A widget takes a theme and its words from attributes (the example's
+// dark, French one), and fires a result event with its labels.
+func TestWidgetThemeTextsAndResultEvent(t *testing.T) {
+	main := startSite(t)
+	docs := docsSite(t, main)
+	b := browsertest.New(t)
+	b.Run(t, 60*time.Second,
+		chromedp.Navigate(docs+"docs.html"),
+		chromedp.Evaluate[chromedp.Void](`window.results = []; document.addEventListener('result', (e) => window.results.push(e.detail))`),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('dark').scrollIntoView()`),
+		chromedp.Poll[chromedp.Void](widgetQuery("dark", ".file:not([disabled])"), chromedp.WithPollingTimeout(50*time.Second)),
+	)
+	got := browsertest.Eval[map[string]string](t, b, 5*time.Second, `({
+		drop: `+widgetQuery("dark", ".drop")+`.textContent,
+		status: `+widgetQuery("dark", ".status")+`.textContent,
+		theme: `+widgetQuery("dark", ".classifier")+`.className,
+		ink: getComputedStyle(`+widgetQuery("dark", ".classifier")+`).color,
+	})`)
+	if !strings.Contains(got["drop"], "Déposez une image ici ou choisissez un fichier") || !strings.HasPrefix(got["status"], "Prêt : megvii-g3-0.5x tourne") {
+		t.Errorf("the French widget says %q and %q", got["drop"], got["status"])
+	}
+	if !strings.Contains(got["theme"], "dark") || got["ink"] != "rgb(232, 234, 240)" {
+		t.Errorf("the dark widget has classes %q and ink %s", got["theme"], got["ink"])
+	}
+	b.Run(t, 30*time.Second,
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('cat').scrollIntoView()`),
+		chromedp.Poll[chromedp.Void](`window.results.some((r) => r.src.endsWith('chelsea.png'))`, chromedp.WithPollingTimeout(25*time.Second)),
+	)
+	result := browsertest.Eval[map[string]any](t, b, 5*time.Second, `window.results.find((r) => r.src.endsWith('chelsea.png'))`)
+	if top, ok := result["top"].([]any); !ok || len(top) != 3 {
+		t.Errorf("the result event's detail %v", result)
+	}
+}

@@ -6,10 +6,13 @@
 //
 // Attributes: src (an image URL; or put an <img> inside the element), model
 // (a model name from HOST/models.json; default: the server's default), top
-// (how many classes, 1-10, default 3), and the flags heatmap, upload and
-// webcam. The element renders inside Shadow DOM, so the page's CSS cannot
-// break it nor it the page, and fires a "classified" event (bubbling,
-// composed) whose detail is {model, top: [{index, label, prob}], ms, src}.
+// (how many classes, 1-10, default 3), theme (light, dark or auto), the
+// flags heatmap, upload and webcam, and text-KEY attributes that replace
+// its words (to translate it; the keys are in wasm/texts.go). The element
+// renders inside Shadow DOM, so the page's CSS cannot break it nor it the
+// page, and fires a "result" event (bubbling, composed; also under its
+// first name, "classified") whose detail is
+// {model, top: [{index, label, prob}], ms, src}.
 //
 // The classifier itself is the demo page's, written in Go (wasm/ui.go);
 // this element only hands it a shadow root and the attributes. Nothing is
@@ -68,7 +71,7 @@ const visibility = new IntersectionObserver((entries) => {
 }, { rootMargin: '200px' });
 
 class ShufflenetClassifier extends HTMLElement {
-  static observedAttributes = ['src', 'model', 'top', 'heatmap', 'upload', 'webcam'];
+  static observedAttributes = ['src', 'model', 'top', 'heatmap', 'upload', 'webcam', 'theme'];
 
   constructor() {
     super();
@@ -95,6 +98,9 @@ class ShufflenetClassifier extends HTMLElement {
       alt: img?.getAttribute('alt') || '',
       model: this.getAttribute('model') || '',
       top: this.getAttribute('top') || '',
+      theme: this.getAttribute('theme') || '',
+      // text-KEY="..." replaces one of the classifier's texts (wasm/texts.go).
+      texts: Object.fromEntries([...this.attributes].filter((a) => a.name.startsWith('text-')).map((a) => [a.name.slice(5), a.value])),
       heatmap: this.hasAttribute('heatmap'),
       upload: this.hasAttribute('upload'),
       webcam: this.hasAttribute('webcam'),

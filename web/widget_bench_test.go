@@ -37,6 +37,13 @@ func (l *requestLog) wrap(h http.Handler) http.Handler {
 	})
 }
 
+// reset forgets the requests so far.
+func (l *requestLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.paths, l.bytes = nil, 0
+}
+
 // count is how many requests asked for path.
 func (l *requestLog) count(path string) int {
 	l.mu.Lock()
@@ -69,8 +76,8 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 // widgetHost serves a page on its own origin with n widgets of the cat
 // photo from the asset server at main, far enough apart that only the
 // first is in view (?top=N sets their top attribute, 3 by default), and
-// the photo itself (with CORS). The page notes when
-// the first classified event arrives, in ms since navigation start.
+// the photo itself (with CORS). The page notes when the first result event
+// arrives, in ms since navigation start, and counts the workers started.
 func widgetHost(t testing.TB, main string, n int) string {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -82,7 +89,11 @@ func widgetHost(t testing.TB, main string, n int) string {
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, `<!doctype html><html lang="en"><title>widgets</title><link rel="icon" href="data:,">
-<script>document.addEventListener('classified', () => { window.firstLabel ??= performance.now(); });</script>
+<script>
+document.addEventListener('result', () => { window.firstLabel ??= performance.now(); });
+window.workersStarted = 0; // the tests count the workers the widgets start
+window.Worker = class extends window.Worker { constructor(...args) { super(...args); window.workersStarted++; } };
+</script>
 <script type="module" src="%sembed.js"></script><main>`, main)
 		for i := range n {
 			fmt.Fprintf(&b, `<section style="min-height: 1500px"><h2>Photo %d</h2><shufflenet-classifier id="w%d" src="%simages/chelsea.png" top="%s"></shufflenet-classifier></section>`, i, i, self, top)

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
@@ -259,46 +257,61 @@ func TestWidgetWebcam(t *testing.T) {
 
 // Twenty widgets on one page start one engine: the engine, its kernels,
 // the worker script, the model list and the weights are each fetched once,
-// one worker runs, and every widget, scrolled into view, shows its label.
+// one worker runs; a widget below the fold starts only when scrolled into
+// view, and then shows its label. The test logs the requests and bytes the
+// asset server sent.
 func TestTwentyWidgetsShareOneEngine(t *testing.T) {
 	var log requestLog
 	main := startSiteWith(t, log.wrap)
 	page := widgetHost(t, main, 20)
-	b := browsertest.New(t)
-	b.Run(t, 10*time.Second, chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tgt, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `
-			window.workersStarted = 0;
-			const Original = window.Worker;
-			window.Worker = class extends Original { constructor(...args) { super(...args); window.workersStarted++; } };`})
-		return err
-	}))
-	b.Run(t, 30*time.Second, chromedp.Navigate(page))
-	for i := range 20 {
-		widgetTop(t, b, fmt.Sprintf("w%d", i))
-	}
-	if n := browsertest.Eval[int](t, b, 5*time.Second, `window.workersStarted`); n != 1 {
-		t.Errorf("%d workers started, want 1", n)
-	}
-	log.mu.Lock()
-	defer log.mu.Unlock()
-	var engines, kernels, workers, lists, weights int
-	for path, n := range log.paths {
-		switch {
-		case strings.Contains(path, "shufflenet") && strings.HasSuffix(path, ".wasm"):
-			engines += n
-		case strings.Contains(path, "simd128") && strings.HasSuffix(path, ".wasm"):
-			kernels += n
-		case strings.HasPrefix(path, "/worker"):
-			workers += n
-		case path == "/models.json":
-			lists += n
-		case strings.HasPrefix(path, "/weights/"):
-			weights += n
-		}
-	}
-	if engines != 1 || kernels != 1 || workers != 1 || lists != 1 || weights != 1 {
-		t.Errorf("fetched the engine %d times, its kernels %d, the worker %d, the model list %d, the weights %d; want each once (requests: %v)",
-			engines, kernels, workers, lists, weights, log.paths)
+	for _, br := range browsers[:2] {
+		t.Run(br.name, func(t *testing.T) {
+			d := br.start(t, browsertest.Options{})
+			log.reset()
+			d.Navigate(t, page)
+			top := func(i int) {
+				w := fmt.Sprintf(`document.getElementById('w%d')`, i)
+				d.Eval(t, "("+w+".scrollIntoView(), true)", nil)
+				browsertest.Poll(t, d, w+`.shadowRoot.querySelector('.top li')`, 60*time.Second)
+			}
+			top(0)
+			time.Sleep(time.Second) // time enough for any other widget to (wrongly) start
+			var started int
+			d.Eval(t, `[...document.querySelectorAll('shufflenet-classifier')].filter((w) => w.shadowRoot.querySelector('.classifier')).length`, &started)
+			if started != 1 {
+				t.Errorf("%d widgets started with only the first in view, want 1", started)
+			}
+			for i := range 20 {
+				top(i)
+			}
+			requests, bytes := log.total()
+			t.Logf("%s, twenty widgets: the asset server answered %d requests, %d bytes", d.Name(), requests, bytes)
+			var workers int
+			if d.Eval(t, `window.workersStarted`, &workers); workers != 1 {
+				t.Errorf("%d workers started, want 1", workers)
+			}
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			var engines, kernels, workerScripts, lists, weights int
+			for path, n := range log.paths {
+				switch {
+				case strings.Contains(path, "shufflenet") && strings.HasSuffix(path, ".wasm"):
+					engines += n
+				case strings.Contains(path, "simd128") && strings.HasSuffix(path, ".wasm"):
+					kernels += n
+				case strings.HasPrefix(path, "/worker"):
+					workerScripts += n
+				case path == "/models.json":
+					lists += n
+				case strings.HasPrefix(path, "/weights/"):
+					weights += n
+				}
+			}
+			if engines != 1 || kernels != 1 || workerScripts != 1 || lists != 1 || weights != 1 {
+				t.Errorf("fetched the engine %d times, its kernels %d, the worker %d, the model list %d, the weights %d; want each once (requests: %v)",
+					engines, kernels, workerScripts, lists, weights, log.paths)
+			}
+		})
 	}
 }
 

@@ -85,13 +85,15 @@ test: test-deps check-format vet wasm-check wasm wasm-test worker
 # test-deps installs what the tests need beyond Go, so that a fresh
 # machine skips nothing: the browsers the interface is tested in (Debian's
 # Chromium, Firefox ESR, and WebKitGTK's WebDriver and MiniBrowser, which
-# run under Xvfb) and npm, with apt, after apt-get update, as root or
+# run under Xvfb), the documentation generators the widget is tested in
+# (MkDocs, Sphinx, Hugo) and npm, with apt, after apt-get update, as root or
 # through sudo (with the packages' recommends: WebKit's fake camera plays
 # through GStreamer plugins they bring); then from the committed lockfiles
 # the Worker's tools, axe-core (run on every page) and puppeteer-core
 # (which drives Firefox over WebDriver BiDi).
 APT_PACKAGES := $(if $(shell command -v chromium),,chromium) $(if $(shell command -v firefox-esr),,firefox-esr) \
 	$(if $(shell command -v WebKitWebDriver),,webkit2gtk-driver) $(if $(shell command -v xvfb-run),,xvfb) \
+	$(if $(shell command -v mkdocs),,mkdocs) $(if $(shell command -v sphinx-build),,python3-sphinx) $(if $(shell command -v hugo),,hugo) \
 	$(if $(shell command -v npm),,npm)
 test-deps:
 ifneq ($(strip $(APT_PACKAGES)),)

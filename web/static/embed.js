@@ -39,11 +39,15 @@ function start(model) {
       sheet.replaceSync(css);
       return sheet;
     });
+    // The engine and its scripts are named here, as this script's own
+    // build has them (content-hashed names), so that this script never
+    // runs another build's engine, whatever cache served it.
     const shim = startRuntime({
       base: asset('/'),
+      engineURL: asset('/gen/shufflenet.wasm'),
       kernelsURL: asset('/gen/simd128.wasm'),
       workerURL: worker,
-      scripts: (list) => [asset(list.engine.wasm_exec), asset('/simd128.js')],
+      scripts: [asset('/gen/wasm_exec.js'), asset('/simd128.js')],
       preload: !model, // the default model; a widget's own is loaded when it asks, where a failure is its own
     });
     return { shim: await shim, style: await style };
@@ -58,6 +62,21 @@ function absolute(src) {
   } catch {
     return src; // the download will say what is wrong with it
   }
+}
+
+// offline registers the page's service worker, when a widget names one
+// (service-worker="/shufflenet-sw.js", a copy of this server's file on the
+// page's own origin), and once the first result shows tells it everything
+// the page loaded, which it keeps for visits without the network.
+function offline() {
+  const url = document.querySelector('shufflenet-classifier[service-worker]')?.getAttribute('service-worker');
+  if (!url || !('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register(url).catch((e) => console.warn(`ShuffleNet: no offline use: ${e.message}`));
+  document.addEventListener('result', async () => {
+    const worker = (await navigator.serviceWorker.ready).active;
+    const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)];
+    worker?.postMessage({ type: 'shufflenet-loaded', urls });
+  }, { once: true });
 }
 
 // Elements start when they come into view.
@@ -124,4 +143,5 @@ class ShufflenetClassifier extends HTMLElement {
 
 if (!customElements.get('shufflenet-classifier')) {
   customElements.define('shufflenet-classifier', ShufflenetClassifier);
+  offline();
 }

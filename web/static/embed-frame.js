@@ -1,7 +1,8 @@
 // The iframe form of the widget, for sites that forbid third-party
 // scripts: /embed.html?src=IMAGE_URL&model=NAME&top=K (and the flags
-// heatmap, upload, webcam; shufflenet serve also answers at /embed). The result also goes to the embedding page as a
-// message {type: 'shufflenet:classified', detail}.
+// heatmap, upload, webcam; shufflenet serve also answers at /embed). The
+// result also goes to the embedding page as a message
+// {type: 'shufflenet:classified', detail}.
 import '/embed.js';
 
 const params = new URLSearchParams(location.search);

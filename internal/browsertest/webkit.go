@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,19 +38,38 @@ func WebKit(t testing.TB, o Options) Driver {
 	if driver == "" || xvfb == "" || browser == "" {
 		missing(t, "WebKitGTK's WebDriver, MiniBrowser and Xvfb", "apt-get install -y webkit2gtk-driver xvfb")
 	}
+	args := []string{"--automation"}
+	if o.Camera {
+		args = append(args, "--enable-media-stream=true", "--enable-mock-capture-devices=true")
+	}
+	// Xvfb's display or the driver's port, picked free a moment before,
+	// can be taken by then: a second try gets others.
+	w, err := startWebKit(t, xvfb, driver, browser, args)
+	if err != nil {
+		t.Logf("WebKit did not start (%v); trying again", err)
+		if w, err = startWebKit(t, xvfb, driver, browser, args); err != nil {
+			t.Fatalf("WebKit did not start: %v", err)
+		}
+	}
+	return w
+}
+
+// startWebKit starts WebKitWebDriver under xvfb-run and a MiniBrowser
+// session in it, which end with the test.
+func startWebKit(t testing.TB, xvfb, driver, browser string, args []string) (*webkit, error) {
 	port := freePort(t)
 	cmd := exec.Command(xvfb, "-a", driver, "--port="+strconv.Itoa(port))
 	cmd.Env = append(os.Environ(), "TMPDIR="+socketDir(t))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to end Xvfb with it
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
+	log := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start WebKitWebDriver: %v", err)
+		return nil, fmt.Errorf("start WebKitWebDriver: %w", err)
 	}
-	t.Cleanup(func() {
+	stop := func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		cmd.Wait()
-	})
+	}
 	server := fmt.Sprintf("http://127.0.0.1:%d", port)
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var status struct {
@@ -59,14 +79,10 @@ func WebKit(t testing.TB, o Options) Driver {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("WebKitWebDriver did not start: %s", log.String())
+			stop()
+			return nil, fmt.Errorf("WebKitWebDriver did not answer: %s", log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-
-	args := []string{"--automation"}
-	if o.Camera {
-		args = append(args, "--enable-media-stream=true", "--enable-mock-capture-devices=true")
 	}
 	var session struct {
 		SessionID    string `json:"sessionId"`
@@ -78,14 +94,36 @@ func WebKit(t testing.TB, o Options) Driver {
 		"webkitgtk:browserOptions": map[string]any{"binary": browser, "args": args},
 	}}}
 	if err := request(http.MethodPost, server+"/session", caps, &session); err != nil {
-		t.Fatalf("start MiniBrowser: %v (%s)", err, log.String())
+		stop()
+		return nil, fmt.Errorf("start MiniBrowser: %v (%s)", err, log.String())
 	}
 	w := &webkit{base: server + "/session/" + session.SessionID, version: session.Capabilities.BrowserVersion}
-	t.Cleanup(func() { request(http.MethodDelete, w.base, nil, nil) })
+	t.Cleanup(func() {
+		request(http.MethodDelete, w.base, nil, nil)
+		stop()
+	})
 	if err := request(http.MethodPost, w.base+"/window/rect", map[string]int{"width": 1200, "height": 900}, nil); err != nil {
 		t.Logf("WebKit: window size: %v", err)
 	}
-	return w
+	return w, nil
+}
+
+// lockedBuffer collects a process's output, which its own goroutines write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // freePort is a TCP port free on 127.0.0.1 a moment ago.

@@ -187,6 +187,28 @@ func TestNonImageThenImage(t *testing.T) {
 	}
 }
 
+// catVideo is the cat photo as a Y4M video at fps frames a second, the
+// format Chromium's fake camera plays.
+func catVideo(t testing.TB, fps int) string {
+	img, err := preprocess.Decode(context.Background(), shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(t.TempDir(), "cat.y4m")
+	writeY4M(t, img, video, fps)
+	return video
+}
+
+// fakeCamera are Chromium's flags for a camera that plays video, allowed
+// without asking.
+func fakeCamera(video string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video),
+	}
+}
+
 // writeY4M writes a picture as a few frames of an uncompressed Y4M video,
 // the format Chromium's fake camera plays.
 func writeY4M(t testing.TB, img image.Image, path string, fps int) {
@@ -225,17 +247,7 @@ func writeY4M(t testing.TB, img image.Image, path string, fps int) {
 // on the page's main thread runs for more than 100 ms.
 func TestWebcam(t *testing.T) {
 	url := startSite(t)
-	img, err := preprocess.Decode(context.Background(), shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "cat.y4m")
-	writeY4M(t, img, video, 30)
-	b := browsertest.New(t,
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-video-capture", video),
-	)
+	b := browsertest.New(t, fakeCamera(catVideo(t, 30))...)
 	openDemo(t, b, url)
 	b.Run(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](`
 		window.longTasks = [];
@@ -275,22 +287,13 @@ func TestWebcam(t *testing.T) {
 // page for four seconds after it warms up.
 func BenchmarkWebcam(b *testing.B) {
 	url := startSite(b)
-	img, err := preprocess.Decode(context.Background(), shared.Read(b, "images/chelsea.png"), preprocess.DefaultMaxPixels)
-	if err != nil {
-		b.Fatal(err)
-	}
-	video := filepath.Join(b.TempDir(), "cat.y4m")
-	writeY4M(b, img, video, 60)
+	video := catVideo(b, 60)
 	for _, c := range []struct {
 		kernels string
 		workers int
 	}{{"simd128", 1}, {"simd128", 2}, {"off", 1}, {"off", 2}} {
 		b.Run(fmt.Sprintf("kernels=%s/workers=%d", c.kernels, c.workers), func(b *testing.B) {
-			br := browsertest.New(b,
-				chromedp.Flag("use-fake-ui-for-media-stream", true),
-				chromedp.Flag("use-fake-device-for-media-stream", true),
-				chromedp.Flag("use-file-for-fake-video-capture", video),
-			)
+			br := browsertest.New(b, fakeCamera(video)...)
 			br.Run(b, 60*time.Second,
 				chromedp.Navigate(fmt.Sprintf("%s?workers=%d&simd128=%s", url, c.workers, c.kernels)),
 				chromedp.WaitEnabled(chromedp.CSS(".camera")),

@@ -180,12 +180,7 @@ func TestEveryBrowser(t *testing.T) {
 	}
 	native["large.jpg"] = largeNative
 	rows := append(slices.Clone(images), "large.jpg")
-	img, err := preprocess.Decode(context.Background(), shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "cat.y4m")
-	writeY4M(t, img, video, 30)
+	video := catVideo(t, 30)
 
 	answers := map[string]map[string]prediction{} // browser -> photo -> first class
 	var names []string

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/web"
@@ -226,17 +224,7 @@ func TestWidgetUpload(t *testing.T) {
 func TestWidgetWebcam(t *testing.T) {
 	main := startSite(t)
 	docs := docsSite(t, main)
-	img, err := preprocess.Decode(context.Background(), shared.Read(t, "images/chelsea.png"), preprocess.DefaultMaxPixels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(t.TempDir(), "cat.y4m")
-	writeY4M(t, img, video, 30)
-	b := browsertest.New(t,
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-video-capture", video),
-	)
+	b := browsertest.New(t, fakeCamera(catVideo(t, 30))...)
 	b.Run(t, 60*time.Second, chromedp.Navigate(docs+"docs.html"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('yours').scrollIntoView()`),
 		chromedp.Poll[chromedp.Void](widgetQuery("yours", ".camera:enabled"), chromedp.WithPollingTimeout(25*time.Second)),

@@ -11,6 +11,7 @@ import (
 
 // camera is one webcam session of a classifier.
 type camera struct {
+	run     int // the classifier's task it is
 	stopped bool
 	done    []time.Time // when recent frames were classified, for frames/s
 }
@@ -24,12 +25,22 @@ func (c *classifier) toggleCamera() {
 		c.stopCamera()
 		return
 	}
-	cam := &camera{}
+	cam := &camera{run: c.next()}
 	c.camera = cam
-	c.run++
-	c.cameraBtn.SetTextContent(c.say("webcam-stop"))
-	c.cameraBtn.SetAttribute("aria-pressed", "true")
-	if err := c.shim.startCamera(c.video); err != nil {
+	// The button waits for the browser's answer (the reader may be asked
+	// for the camera), so that sessions cannot overlap; the video and the
+	// button are this render's, whatever renders meanwhile.
+	video, button := c.video, c.cameraBtn
+	button.SetTextContent(c.say("webcam-stop"))
+	button.SetAttribute("aria-pressed", "true")
+	button.SetAttribute("disabled", "")
+	err := c.shim.startCamera(video)
+	button.RemoveAttribute("disabled")
+	if cam.stopped { // a picture, new options or unmounting came first
+		c.shim.stopCamera(video)
+		return
+	}
+	if err != nil {
 		c.stopCamera()
 		c.showError(cameraError(err))
 		return
@@ -55,15 +66,16 @@ func (c *classifier) cameraLoop(cam *camera) {
 		if !p.ok() {
 			continue
 		}
-		go func() {
-			res, err := c.shim.classify(c.model, p, c.opts.top, c.heatmapShown(), true)
-			if err != nil || res == nil || cam.stopped {
+		m := c.model
+		c.do(func() {
+			res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), true)
+			if err != nil || res == nil || cam.stopped || !c.current(cam.run) {
 				return
 			}
 			c.lastPicture = p
-			c.show(res)
+			c.show(res, m)
 			c.countFrame(cam)
-		}()
+		})
 	}
 }
 
@@ -92,7 +104,7 @@ func (c *classifier) stopCamera() {
 	c.camera = nil
 	c.shim.stopCamera(c.video)
 	if c.last != nil {
-		drawRGBA(c.picture, c.last.input, c.model.size)
+		drawRGBA(c.picture, c.last.input, c.last.model.size)
 	}
 	c.cameraBtn.SetTextContent(c.say("webcam-start"))
 	c.cameraBtn.SetAttribute("aria-pressed", "false")

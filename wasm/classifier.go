@@ -39,7 +39,7 @@ type classifier struct {
 	summary    *dom.HTMLParagraphElement
 	status     *dom.HTMLParagraphElement
 	progress   *dom.HTMLProgressElement
-	listeners  []func() // removes what it listens to outside its markup
+	listeners  []func() // each removes and releases a listener (see listen)
 
 	model       readyModel // the one in use; zero while loading
 	name        string     // what the picture is, for people ("cat.jpg", "Live from the webcam")
@@ -47,7 +47,11 @@ type classifier struct {
 	lastPicture picture    // the picture, to classify again with another model or for its heat map
 	last        *result    // its last result
 	camera      *camera    // the webcam session, while one runs
-	run         int        // counts pictures; a result for an older one is dropped
+	// run counts what the classifier was asked to show (options, a model,
+	// a picture, the camera); each task notes its run as it starts and
+	// drops its result if a newer one began meanwhile (see current).
+	run       int
+	unmounted bool
 }
 
 // resultRow is one line of the results: a class, its probability and a bar.
@@ -62,8 +66,35 @@ func mount(doc dom.Document, s shim, root js.Value, opts options) *classifier {
 	c := &classifier{doc: doc, shim: s, opts: opts}
 	c.parent, c.host = mountPoint(root)
 	c.render()
-	go c.start()
+	c.do(c.start)
 	return c
+}
+
+// next begins a task, superseding every task before it, and returns its run.
+func (c *classifier) next() int {
+	c.run++
+	return c.run
+}
+
+// current reports whether the task of this run is still the newest of a
+// mounted classifier; a task checks after each wait.
+func (c *classifier) current(run int) bool { return run == c.run && !c.unmounted }
+
+// do runs task in a goroutine of its own (handlers must not block the
+// browser). A panic there shows as this classifier's error rather than
+// ending the Go program, which serves every classifier of the page.
+func (c *classifier) do(task func()) {
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				js.Global().Get("console").Call("error", fmt.Sprintf("ShuffleNet: %v", r))
+				if !c.unmounted {
+					c.showError(fmt.Sprintf("Something went wrong: %v. Reload the page.", r))
+				}
+			}
+		}()
+		task()
+	}()
 }
 
 // update takes new options: the markup is rendered again if the controls
@@ -77,18 +108,37 @@ func (c *classifier) update(opts options) {
 		c.forget()
 		c.render()
 	}
-	go c.start()
+	c.do(c.start)
 }
 
-// unmount stops the classifier and removes its markup.
+// unmount stops the classifier and removes its markup. Its tasks still
+// waiting end at their next check, showing nothing.
 func (c *classifier) unmount() {
 	c.stopCamera()
-	c.run++
+	c.unmounted = true
+	c.next()
 	c.forget()
+	c.lastPicture, c.last = picture{}, nil
 	c.parent.SetTextContent("")
 }
 
-// forget stops listening outside the markup.
+// listen adds a listener the classifier removes, and releases, when it
+// renders again or is unmounted.
+func (c *classifier) listen(target eventTarget, typ string, fn func(dom.Event)) {
+	f := target.AddEventListener(typ, false, fn)
+	c.listeners = append(c.listeners, func() {
+		target.RemoveEventListener(typ, false, f)
+		f.Release()
+	})
+}
+
+// eventTarget is what dom/v2's nodes and document have in common for events.
+type eventTarget interface {
+	AddEventListener(typ string, useCapture bool, listener func(dom.Event)) js.Func
+	RemoveEventListener(typ string, useCapture bool, listener js.Func)
+}
+
+// forget removes every listener added with listen.
 func (c *classifier) forget() {
 	for _, remove := range c.listeners {
 		remove()
@@ -97,28 +147,34 @@ func (c *classifier) forget() {
 }
 
 // start loads the model the options name, then classifies the options'
-// picture, if any, which downloads meanwhile.
+// picture, if any, which downloads meanwhile (unless it is the picture
+// already shown).
 func (c *classifier) start() {
+	run := c.next()
+	src := c.opts.src
 	var picture chan download
-	if c.opts.src != "" {
+	if src != "" && (src != c.source || !c.lastPicture.ok()) {
 		picture = make(chan download, 1)
-		go func(src string) {
+		go func() {
 			blob, err := fetchPicture(src)
 			picture <- download{blob, err}
-		}(c.opts.src)
+		}()
 	}
 	name := c.opts.model
 	if name == "" {
 		name = c.shim.defaultModel()
 	}
-	if name != c.model.name && !c.useModel(name) {
+	if name != c.model.name && (!c.useModel(run, name) || !c.current(run)) {
 		return
 	}
 	switch {
 	case picture != nil:
-		c.classifySource(c.opts.src, <-picture)
+		d := <-picture
+		if c.current(run) {
+			c.classifySource(run, src, d)
+		}
 	case c.lastPicture.ok() && c.camera == nil:
-		c.classifyPicture(c.lastPicture)
+		c.classifyPicture(run, c.lastPicture)
 	case c.opts.upload || c.opts.webcam:
 		c.setStatus(c.readyText())
 	default:
@@ -127,10 +183,11 @@ func (c *classifier) start() {
 }
 
 // useModel has the workers load a model, showing the download's progress,
-// and reports whether it is ready.
-func (c *classifier) useModel(name string) bool {
+// and reports whether it is ready. The controls wait meanwhile; after a
+// failure they work with the model in use before, if any.
+func (c *classifier) useModel(run int, name string) bool {
 	c.setReady(false)
-	defer c.setReady(true)
+	defer func() { c.setReady(c.model.name != "") }()
 	c.setStatus(c.say("loading", "model", name))
 	m, err := c.shim.loadModel(name, func(loaded, total float64) {
 		c.progress.SetMax(max(total, 1))
@@ -138,9 +195,19 @@ func (c *classifier) useModel(name string) bool {
 		c.progress.RemoveAttribute("hidden")
 	})
 	c.progress.SetAttribute("hidden", "")
+	if !c.current(run) {
+		return false
+	}
 	if err != nil {
 		c.showError(fmt.Sprintf("The model %s could not be loaded: %v. Check the connection and try again.", name, err))
-		c.setStatus("Not loaded.")
+		if c.model.name != "" {
+			if c.picker != nil {
+				c.picker.SetValue(c.model.name) // the menu shows the model in use
+			}
+			c.setStatus(c.readyText())
+		} else {
+			c.setStatus("Not loaded.")
+		}
 		return false
 	}
 	c.model = m
@@ -189,7 +256,7 @@ type download struct {
 }
 
 // classifySource classifies the options' picture.
-func (c *classifier) classifySource(src string, d download) {
+func (c *classifier) classifySource(run int, src string, d download) {
 	if d.err != nil {
 		c.showError(upper(d.err.Error()) + ".")
 		return
@@ -198,40 +265,50 @@ func (c *classifier) classifySource(src string, d download) {
 	if name == "" {
 		name = src[strings.LastIndexByte(src, '/')+1:]
 	}
-	c.classifyBlob(d.blob, name, src)
+	c.classifyFile(run, d.blob, name, src)
 }
 
-// classifyBlob classifies a picked, dropped, pasted or downloaded file.
+// classifyBlob classifies a picked, dropped or pasted file.
 func (c *classifier) classifyBlob(blob js.Value, name, source string) {
 	if c.model.name == "" {
 		return // still loading; the controls are disabled
 	}
 	c.stopCamera()
-	c.run++
+	c.classifyFile(c.next(), blob, name, source)
+}
+
+// classifyFile decodes a file and classifies it, unless a newer task
+// began while it decoded.
+func (c *classifier) classifyFile(run int, blob js.Value, name, source string) {
 	c.busy(true)
 	defer c.busy(false)
 	p, err := c.shim.pictureFromBlob(blob)
+	if !c.current(run) {
+		return
+	}
 	if err != nil {
 		c.showError(fmt.Sprintf("%q is not a picture this browser can open (%v). Try a JPEG, PNG, GIF or WebP file.", name, err))
 		return
 	}
 	c.lastPicture, c.name, c.source = p, name, source
 	c.caption.SetTextContent(name)
-	c.classifyPicture(p)
+	c.classifyPicture(run, p)
 }
 
-func (c *classifier) classifyPicture(p picture) {
-	run := c.run
-	res, err := c.shim.classify(c.model, p, c.opts.top, c.heatmapShown(), false)
-	if run != c.run {
-		return // a newer picture came meanwhile
+// classifyPicture classifies a picture with the model in use and shows
+// the result, unless a newer task began meanwhile.
+func (c *classifier) classifyPicture(run int, p picture) {
+	m := c.model
+	res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), false)
+	if !c.current(run) {
+		return
 	}
 	if err != nil {
 		c.showError("Classification failed: " + err.Error())
 		return
 	}
 	c.clearError()
-	c.show(res)
+	c.show(res, m)
 }
 
 // busy marks the results as being updated, for assistive technology.
@@ -240,10 +317,11 @@ func (c *classifier) busy(on bool) { c.results.SetAttribute("aria-busy", fmt.Spr
 // show renders a result: the top classes with bars, a text alternative of
 // the picture, a spoken summary (not for live video, which would never
 // stop talking), the time, the heat map; and tells the page.
-func (c *classifier) show(res *result) {
+func (c *classifier) show(res *result, m readyModel) {
+	res.model = m
 	c.last = res
 	if c.camera == nil { // live, the video shows itself
-		drawRGBA(c.picture, res.input, c.model.size)
+		drawRGBA(c.picture, res.input, m.size)
 	}
 	c.showRows(res.top)
 	if len(res.top) > 0 {
@@ -261,14 +339,14 @@ func (c *classifier) show(res *result) {
 			c.summary.SetTextContent(summary)
 		}
 	}
-	c.setStatus(c.say("result", "ms", fmt.Sprintf("%.1f", res.ms), "model", c.model.name))
+	c.setStatus(c.say("result", "ms", fmt.Sprintf("%.1f", res.ms), "model", m.name))
 	c.drawHeatmap()
 	top := make([]any, len(res.top))
 	for i, p := range res.top {
 		top[i] = map[string]any{"index": p.index, "label": p.label, "prob": p.prob}
 	}
 	// "result" is the event's documented name; "classified", its first, stays for pages that use it.
-	detail := map[string]any{"model": c.model.name, "top": top, "ms": res.ms, "src": c.source}
+	detail := map[string]any{"model": m.name, "top": top, "ms": res.ms, "src": c.source}
 	dispatch(c.host, "result", detail)
 	dispatch(c.host, "classified", detail)
 }
@@ -320,13 +398,14 @@ func (c *classifier) drawHeatmap() {
 		overlay = c.last.heatmap
 	}
 	if show && !overlay.Truthy() && c.camera == nil && c.lastPicture.ok() {
-		go c.classifyPicture(c.lastPicture) // asks for the map this time
+		run, p := c.next(), c.lastPicture
+		c.do(func() { c.classifyPicture(run, p) }) // asks for the map this time
 	}
 	if !show || !overlay.Truthy() {
 		c.overlay.SetAttribute("hidden", "")
 		return
 	}
-	drawRGBA(c.overlay, overlay, c.model.size)
+	drawRGBA(c.overlay, overlay, c.last.model.size)
 	c.overlay.RemoveAttribute("hidden")
 }
 

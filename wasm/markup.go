@@ -32,7 +32,7 @@ func (c *classifier) render() {
 			c.fps = &dom.HTMLSpanElement{BasicHTMLElement: element(d, "span", "class", "fps")}
 			appendAll(row, c.cameraBtn, c.fps)
 			controls.AppendChild(row)
-			c.cameraBtn.AddEventListener("click", false, func(dom.Event) { go c.toggleCamera() })
+			c.listen(c.cameraBtn, "click", func(dom.Event) { c.do(c.toggleCamera) })
 		}
 		if c.opts.heatmapSwitch {
 			row := &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "row")}
@@ -42,7 +42,7 @@ func (c *classifier) render() {
 			appendAll(label, c.heatSwitch, text(d, " "+c.say("heatmap")))
 			row.AppendChild(label)
 			controls.AppendChild(row)
-			c.heatSwitch.AddEventListener("change", false, func(dom.Event) { c.drawHeatmap() })
+			c.listen(c.heatSwitch, "change", func(dom.Event) { c.drawHeatmap() })
 		}
 		if c.opts.picker {
 			row := &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "row")}
@@ -52,9 +52,9 @@ func (c *classifier) render() {
 			appendAll(label, text(d, c.say("model")+" "), c.picker)
 			row.AppendChild(label)
 			controls.AppendChild(row)
-			c.picker.AddEventListener("change", false, func(dom.Event) {
+			c.listen(c.picker, "change", func(dom.Event) {
 				c.opts.model = c.picker.Value()
-				go c.start()
+				c.do(c.start)
 			})
 		}
 		c.frame.AppendChild(controls)
@@ -103,37 +103,33 @@ func (c *classifier) renderDrop() dom.Node {
 	appendAll(help, text(d, how), label, text(d, "."))
 	c.drop.AppendChild(help)
 
-	c.file.AddEventListener("change", false, func(dom.Event) {
+	c.listen(c.file, "change", func(dom.Event) {
 		if files := c.file.Files(); len(files) > 0 {
 			name := files[0].Get("name").String()
-			go c.classifyBlob(files[0].Value, name, name)
+			c.do(func() { c.classifyBlob(files[0].Value, name, name) })
 		}
 		c.file.SetValue("") // choosing the same file again fires change again
 	})
 	for _, typ := range []string{"dragenter", "dragover"} {
-		c.drop.AddEventListener(typ, false, func(e dom.Event) {
+		c.listen(c.drop, typ, func(e dom.Event) {
 			e.PreventDefault()
 			c.drop.Class().Add("dragging")
 		})
 	}
-	c.drop.AddEventListener("dragleave", false, func(dom.Event) { c.drop.Class().Remove("dragging") })
-	c.drop.AddEventListener("drop", false, func(e dom.Event) {
+	c.listen(c.drop, "dragleave", func(dom.Event) { c.drop.Class().Remove("dragging") })
+	c.listen(c.drop, "drop", func(e dom.Event) {
 		e.PreventDefault()
 		c.drop.Class().Remove("dragging")
 		if f := firstFile(e.Underlying().Get("dataTransfer")); f.Truthy() {
-			go c.classifyBlob(f, f.Get("name").String(), f.Get("name").String())
+			c.do(func() { c.classifyBlob(f, f.Get("name").String(), f.Get("name").String()) })
 		}
 	})
 	if c.opts.paste {
-		onPaste := c.doc.AddEventListener("paste", false, func(e dom.Event) {
+		c.listen(c.doc, "paste", func(e dom.Event) {
 			if f := firstFile(e.Underlying().Get("clipboardData")); f.Truthy() {
 				e.PreventDefault()
-				go c.classifyBlob(f, "Pasted picture", "paste")
+				c.do(func() { c.classifyBlob(f, "Pasted picture", "paste") })
 			}
-		})
-		c.listeners = append(c.listeners, func() {
-			c.doc.RemoveEventListener("paste", false, onPaste)
-			onPaste.Release()
 		})
 	}
 	return c.drop

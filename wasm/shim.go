@@ -41,8 +41,9 @@ func (p picture) ok() bool { return p.Truthy() }
 type result struct {
 	top     []prediction
 	ms      float64
-	input   js.Value // the crop the network saw, size x size RGBA
-	heatmap js.Value // the top class's activation map, RGBA over the crop, or undefined
+	input   js.Value   // the crop the network saw, size x size RGBA
+	heatmap js.Value   // the top class's activation map, RGBA over the crop, or undefined
+	model   readyModel // the model that gave it
 }
 
 type prediction struct {

@@ -31,10 +31,15 @@ function start(model) {
   runtime ??= (async () => {
     // A worker script from another origin cannot be started directly; a
     // blob: URL of its text can.
-    const worker = fetch(asset('/worker.js'))
+    const fetchOK = async (url) => {
+      const r = await fetch(url);
+      if (!r.ok) throw new Error(`HTTP ${r.status} for ${url}`);
+      return r;
+    };
+    const worker = fetchOK(asset('/worker.js'))
       .then((r) => r.blob())
       .then((b) => URL.createObjectURL(new Blob([b], { type: 'text/javascript' })));
-    const style = fetch(asset('/classifier.css')).then((r) => r.text()).then((css) => {
+    const style = fetchOK(asset('/classifier.css')).then((r) => r.text()).then((css) => {
       const sheet = new CSSStyleSheet();
       sheet.replaceSync(css);
       return sheet;
@@ -72,9 +77,12 @@ function offline() {
   const url = document.querySelector('shufflenet-classifier[service-worker]')?.getAttribute('service-worker');
   if (!url || !('serviceWorker' in navigator)) return;
   navigator.serviceWorker.register(url).catch((e) => console.warn(`ShuffleNet: no offline use: ${e.message}`));
+  performance.setResourceTimingBufferSize(2000); // room for every file the page loads
   document.addEventListener('result', async () => {
     const worker = (await navigator.serviceWorker.ready).active;
-    const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)];
+    const origins = [location.origin, new URL(import.meta.url).origin]; // the page's and the widget's files only
+    const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]
+      .filter((u) => origins.includes(new URL(u).origin));
     worker?.postMessage({ type: 'shufflenet-loaded', urls });
   }, { once: true });
 }

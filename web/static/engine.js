@@ -299,6 +299,8 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
         await engineStarted;
         return loading;
       });
+      // A model that failed is downloaded again when asked for again.
+      entry.loaded.catch(() => { if (models.get(name) === entry) models.delete(name); });
       models.set(name, entry);
     }
     return models.get(name);
@@ -311,6 +313,11 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
   scriptsRun?.catch(() => {}); // reported below
 
   const list = await listing;
+  // The model list names the engine its weights go with; a page of another
+  // build (a cache that kept one but not the other) must not run them.
+  if (engineURL && new URL(list.engine.url, base).pathname !== new URL(engineURL, base).pathname) {
+    throw new Error('the model list is from another version of the classifier than its scripts: reload the page');
+  }
   const defaultModel = list.models.find((m) => m.default);
   if (!defaultModel) throw new Error('the server has no weights (run make weights)');
   if (preload) {
@@ -353,11 +360,12 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
     stopCamera,
     nextFrame: () => new Promise((resolve) => requestAnimationFrame(resolve)),
   };
-  globalThis.shufflenetShim = shim; // the Go program takes it, adds mount and removes this name
   const go = new Go();
   go.argv = ['shufflenet', 'ui'];
   go.importObject.simd128 = shufflenetSIMD128(go, null); // the interface runs no network
-  go.run(await WebAssembly.instantiate(module, go.importObject)); // returns once main() waits
+  const instance = await WebAssembly.instantiate(module, go.importObject);
+  globalThis.shufflenetShim = shim; // the Go program takes it, adds mount and removes this name
+  go.run(instance); // returns once main() waits
   if (typeof shim.mount !== 'function') throw new Error('the interface did not start');
   return shim;
 }

@@ -26,37 +26,40 @@ self.addEventListener('activate', (event) => event.waitUntil((async () => {
   await self.clients.claim();
 })()));
 
+// Range requests (audio, video) and anything but GET pass through untouched.
 self.addEventListener('fetch', (event) => {
   const { request } = event;
-  if (request.method !== 'GET' || !request.url.startsWith('http')) return;
-  event.respondWith(HASHED.test(new URL(request.url).pathname) ? cacheFirst(request) : networkFirst(request));
+  if (request.method !== 'GET' || !request.url.startsWith('http') || request.headers.has('range')) return;
+  const keep = (response) => {
+    // Only whole answers are kept, after the page has its own copy
+    // streaming; a full cache or a refusal only means nothing is kept.
+    if (response.status === 200) event.waitUntil(caches.open(CACHE).then((c) => c.put(request, response.clone())).catch(() => {}));
+    return response;
+  };
+  event.respondWith(HASHED.test(new URL(request.url).pathname) ? cacheFirst(request, keep) : networkFirst(request, keep));
 });
 
-async function cacheFirst(request) {
-  const cache = await caches.open(CACHE);
-  const hit = await cache.match(request);
-  if (hit) return hit;
-  const response = await fetch(request);
-  if (response.ok) await cache.put(request, response.clone());
-  return response;
+async function cacheFirst(request, keep) {
+  return (await caches.match(request, { cacheName: CACHE })) ?? keep(await fetch(request));
 }
 
-async function networkFirst(request) {
-  const cache = await caches.open(CACHE);
+async function networkFirst(request, keep) {
+  let response;
   try {
-    const response = await fetch(request);
-    if (response.ok) await cache.put(request, response.clone());
-    return response;
+    response = await fetch(request);
   } catch (error) {
-    const hit = await cache.match(request);
+    const hit = await caches.match(request, { cacheName: CACHE });
     if (hit) return hit;
     throw error;
   }
+  return keep(response);
 }
 
 // {type: 'shufflenet-loaded', urls}: what a page and its widgets loaded,
 // some of it before this worker controlled the page (the first visit).
-// Answers {type: 'shufflenet-cached', count} to the page.
+// Answers {type: 'shufflenet-cached', count} to the page. Hashed files of
+// another version of one it loaded (the same name but for the hash) are
+// dropped; other pages' files stay.
 self.addEventListener('message', (event) => {
   if (event.data?.type !== 'shufflenet-loaded') return;
   event.waitUntil((async () => {
@@ -66,16 +69,17 @@ self.addEventListener('message', (event) => {
       if (await cache.match(url)) return;
       try {
         const response = await fetch(url);
-        if (response.ok) await cache.put(url, response);
+        if (response.status === 200) await cache.put(url, response);
       } catch {
         // offline again: it is cached on the next visit
       }
     }));
-    // Drop the hashed files of other versions of what this page loaded.
-    const origins = new Set([...urls].map((u) => new URL(u).origin));
+    const unhashed = (u) => { const url = new URL(u); return url.origin + url.pathname.replace(HASHED, (m) => m.slice(11)); };
+    const loaded = new Set([...urls].filter((u) => HASHED.test(new URL(u).pathname)).map(unhashed));
     for (const request of await cache.keys()) {
-      const url = new URL(request.url);
-      if (origins.has(url.origin) && HASHED.test(url.pathname) && !urls.has(request.url)) await cache.delete(request);
+      if (HASHED.test(new URL(request.url).pathname) && !urls.has(request.url) && loaded.has(unhashed(request.url))) {
+        await cache.delete(request);
+      }
     }
     event.source?.postMessage({ type: 'shufflenet-cached', count: (await cache.keys()).length });
   })());

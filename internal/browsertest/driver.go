@@ -42,12 +42,13 @@ type Options struct {
 }
 
 // Poll evaluates expr until it is truthy, failing the test after limit.
+// An exception (an element not there yet) counts as false.
 func Poll(t testing.TB, d Driver, expr string, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
 		var ok bool
-		d.Eval(t, "!!("+expr+")", &ok)
+		d.Eval(t, "(() => { try { return !!("+expr+"); } catch { return false; } })()", &ok)
 		if ok {
 			return
 		}

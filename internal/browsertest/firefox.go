@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,7 +70,7 @@ func Firefox(t testing.TB, o Options) Driver {
 		select {
 		case <-done:
 		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
+			f.stop(done)
 		}
 	})
 	var version string
@@ -129,8 +130,26 @@ func (f *firefox) answer(limit time.Duration, id int, out any) error {
 	case err := <-failed:
 		return err
 	case <-time.After(limit):
-		f.cmd.Process.Kill() // the next read fails rather than answering this one
+		f.stop(nil) // the next read fails rather than answering this one
 		return fmt.Errorf("no answer in %v", limit)
+	}
+}
+
+// stop ends the driver: SIGTERM first, on which puppeteer closes Firefox
+// (it runs in a process group of its own, which a SIGKILL of Node would
+// leave running), then SIGKILL after a while. done, if not nil, closes
+// when the driver has ended.
+func (f *firefox) stop(done <-chan struct{}) {
+	f.cmd.Process.Signal(syscall.SIGTERM)
+	if done == nil {
+		d := make(chan struct{})
+		go func() { f.cmd.Process.Wait(); close(d) }()
+		done = d
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		f.cmd.Process.Kill()
 	}
 }
 

@@ -66,9 +66,17 @@ func startWebKit(t testing.TB, xvfb, driver, browser string, args []string) (*we
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start WebKitWebDriver: %w", err)
 	}
+	cmd.WaitDelay = 5 * time.Second // a helper that kept the output open must not hold the test
 	stop := func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		cmd.Wait()
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
 	}
 	server := fmt.Sprintf("http://127.0.0.1:%d", port)
 	for deadline := time.Now().Add(30 * time.Second); ; {

@@ -206,6 +206,21 @@ func TestEveryBrowser(t *testing.T) {
 				got := handOver(t, d, "upload", main+"examples/images/large.jpg", "large.jpg", "large.jpg")
 				answers[d.Name()]["large.jpg"] = got.Top[0] // checked with the others below
 			})
+			t.Run("a newer picture wins", func(t *testing.T) {
+				// The 50 MP photo decodes for seconds; the cup picked
+				// meanwhile is shown, and stays.
+				d.Eval(t, `window.testPage.results = []`, nil)
+				d.Eval(t, fmt.Sprintf(`window.testPage.upload(%q, 'large.jpg')`, main+"examples/images/large.jpg"), nil)
+				got := handOver(t, d, "upload", main+"examples/images/coffee.png", "coffee.png", "coffee.png")
+				time.Sleep(5 * time.Second) // longer than the large photo takes
+				var caption string
+				var sources []string
+				d.Eval(t, `document.querySelector('.classifier .caption').textContent`, &caption)
+				d.Eval(t, `window.testPage.results.map((r) => r.src)`, &sources)
+				if caption != "coffee.png" || slices.Contains(sources, "large.jpg") || got.Top[0].Index != answers[d.Name()]["coffee.png"].Index {
+					t.Errorf("after the cup, the page shows %q; results came from %v", caption, sources)
+				}
+			})
 			t.Run("drop", func(t *testing.T) {
 				got := handOver(t, d, "drop", main+"examples/images/coffee.png", "coffee.png", "coffee.png")
 				if got.Top[0] != answers[d.Name()]["coffee.png"] {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,6 +61,13 @@ func TestWidgetOffline(t *testing.T) {
 			d.Navigate(t, docs.URL+"/")
 			browsertest.Poll(t, d, label, 60*time.Second)
 			browsertest.Poll(t, d, `window.cached > 0`, 30*time.Second)
+			var kept []string
+			d.Eval(t, `caches.open('shufflenet-offline-1').then((c) => c.keys()).then((ks) => ks.map((r) => new URL(r.url).pathname))`, &kept)
+			for _, want := range []string{"/embed.js", "/models.json", ".wasm", ".safetensors", "/images/chelsea.png"} {
+				if !slices.ContainsFunc(kept, func(p string) bool { return strings.HasSuffix(p, want) }) {
+					t.Errorf("the service worker kept no %s (it kept %v)", want, kept)
+				}
+			}
 
 			down.Store(true)
 			d.Navigate(t, docs.URL+"/")

@@ -327,12 +327,13 @@ func TestWidgetThemeTextsAndResultEvent(t *testing.T) {
 	if !strings.Contains(got["theme"], "dark") || got["ink"] != "rgb(232, 234, 240)" {
 		t.Errorf("the dark widget has classes %q and ink %s", got["theme"], got["ink"])
 	}
+	// The motorcycle's widget, below the fold, starts after the listener.
 	b.Run(t, 30*time.Second,
-		chromedp.Evaluate[chromedp.Void](`document.getElementById('cat').scrollIntoView()`),
-		chromedp.Poll[chromedp.Void](`window.results.some((r) => r.src.endsWith('chelsea.png'))`, chromedp.WithPollingTimeout(25*time.Second)),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('motorcycle').scrollIntoView()`),
+		chromedp.Poll[chromedp.Void](`window.results.some((r) => r.src.endsWith('motorcycle_left.png'))`, chromedp.WithPollingTimeout(25*time.Second)),
 	)
-	result := browsertest.Eval[map[string]any](t, b, 5*time.Second, `window.results.find((r) => r.src.endsWith('chelsea.png'))`)
-	if top, ok := result["top"].([]any); !ok || len(top) != 3 {
+	result := browsertest.Eval[map[string]any](t, b, 5*time.Second, `window.results.find((r) => r.src.endsWith('motorcycle_left.png'))`)
+	if top, ok := result["top"].([]any); !ok || len(top) != 5 {
 		t.Errorf("the result event's detail %v", result)
 	}
 }

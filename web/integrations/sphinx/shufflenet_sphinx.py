@@ -46,8 +46,9 @@ class ShuffleNet(Directive):
             # The picture's address from the built page, like an image's.
             env = self.state.document.settings.env
             src = self.arguments[0]
-            depth = env.docname.count('/')
-            img = f'<img src="{escape("../" * depth + src)}" alt="{escape(self.options.get("alt", ""))}">'
+            if '://' not in src and not src.startswith('/'):
+                src = '../' * env.docname.count('/') + src
+            img = f'<img src="{escape(src)}" alt="{escape(self.options.get("alt", ""))}">'
         return [nodes.raw('', f'<shufflenet-classifier{attrs}>{img}</shufflenet-classifier>', format='html')]
 
 

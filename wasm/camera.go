@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// camera is one webcam session of a classifier.
+// camera is one webcam session of a classifier. It outlives other tasks
+// (a model chosen meanwhile classifies the next frames), and ends only
+// when stopped: by its button, a picture, new options or unmounting.
 type camera struct {
-	run     int // the classifier's task it is
 	stopped bool
 	done    []time.Time // when recent frames were classified, for frames/s
 }
@@ -25,7 +26,8 @@ func (c *classifier) toggleCamera() {
 		c.stopCamera()
 		return
 	}
-	cam := &camera{run: c.next()}
+	c.next() // what was being classified is superseded
+	cam := &camera{}
 	c.camera = cam
 	// The button waits for the browser's answer (the reader may be asked
 	// for the camera), so that sessions cannot overlap; the video and the
@@ -69,7 +71,7 @@ func (c *classifier) cameraLoop(cam *camera) {
 		m := c.model
 		c.do(func() {
 			res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), true)
-			if err != nil || res == nil || cam.stopped || !c.current(cam.run) {
+			if err != nil || res == nil || cam.stopped || c.unmounted {
 				return
 			}
 			c.lastPicture = p

@@ -141,52 +141,6 @@ func TestPageLoadsWithoutErrors(t *testing.T) {
 	}
 }
 
-// The file input's upload of the cat photo shows a cat class first, with
-// its probability; a screenshot of the result is kept as an artifact.
-func TestUploadShowsACat(t *testing.T) {
-	url := startSite(t)
-	b := browsertest.New(t)
-	openDemo(t, b, url)
-	cat := shared.Path(t, "images/chelsea.png")
-	if info, err := os.Stat(cat); err != nil || info.Size() == 0 {
-		t.Fatalf("test image: %v", err) // SetUploadFiles would send an empty file
-	}
-	top := upload(t, b, cat)
-	if top.Index < 281 || top.Index > 285 || !strings.HasSuffix(top.Prob, "%") || top.Rows != 5 {
-		t.Errorf("top-1 %+v, want a cat (281-285) with a percentage, 5 rows", top)
-	}
-	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS(".heatmap")), chromedp.WaitVisible(chromedp.CSS(".overlay")))
-	b.Screenshot(t, "demo-result.png")
-	if errs := b.Errors(); len(errs) > 0 {
-		t.Errorf("console errors: %v", errs)
-	}
-}
-
-// A file that is not an image shows an error in the page, and the page
-// keeps working: the next upload is classified and the error goes away.
-func TestNonImageThenImage(t *testing.T) {
-	url := startSite(t)
-	b := browsertest.New(t)
-	openDemo(t, b, url)
-	notes := filepath.Join(t.TempDir(), "notes.png")
-	os.WriteFile(notes, []byte("these are notes, not pixels"), 0o644)
-	b.Run(t, 20*time.Second,
-		chromedp.SetUploadFiles(chromedp.CSS(".file"), []string{notes}),
-		chromedp.WaitVisible(chromedp.CSS(".classifier .error")),
-	)
-	msg := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.classifier .error').textContent`)
-	if !strings.Contains(msg, "notes.png") || !strings.Contains(msg, "not a picture") {
-		t.Errorf("error message %q", msg)
-	}
-	top := upload(t, b, shared.Path(t, "images/chelsea.png"))
-	if top.Index < 281 || top.Index > 285 {
-		t.Errorf("after the error: top-1 %+v", top)
-	}
-	if hidden := browsertest.Eval[bool](t, b, 5*time.Second, `document.querySelector('.classifier .error').hidden`); !hidden {
-		t.Error("the error is still shown after a good upload")
-	}
-}
-
 // catVideo is the cat photo as a Y4M video at fps frames a second, the
 // format Chromium's fake camera plays.
 func catVideo(t testing.TB, fps int) string {

@@ -243,10 +243,10 @@ export async function pictureFromBlob(blob, canvas) {
 // root (an element or a shadow root) and answer {update(options), unmount()}.
 //
 // Options: base, the URL the asset paths are relative to; engineURL, the
-// engine's address when the page knows it (it starts compiling before the
-// model list arrives); kernelsURL, or null for the plain Go kernels;
-// workerURL and scripts (see Pool; scripts may also be a function of the
-// model list that answers them); workers, the pool's size; preload, to
+// engine's address as the caller's own build names it (it starts
+// compiling before the model list arrives, which must name the same);
+// kernelsURL, or null for the plain Go kernels; workerURL and scripts (see
+// Pool); workers, the pool's size; preload, to
 // download the default model's weights at once, reported with the engine
 // on onProgress(loaded, total) and checked before the interface starts.
 export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scripts, workers = 1, preload = false, onProgress }) {
@@ -269,9 +269,9 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
     total.engine = list.engine.bytes;
     return list;
   });
-  const pool = new Pool(workerURL, workers, Array.isArray(scripts) ? scripts : listing.then(scripts));
+  const pool = new Pool(workerURL, workers, scripts);
   const compiling = Promise.all([
-    engineURL ? compileEngine(engineURL, 0, report('engine')) : listing.then((l) => compileEngine(at(l.engine.url), l.engine.bytes, report('engine'))),
+    compileEngine(engineURL, 0, report('engine')),
     kernelsURL ? compileKernels(kernelsURL) : null,
   ]);
   let engineStarted; // the first worker's start, once the engine is compiled
@@ -309,13 +309,13 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
   // A page that did not load Go's scripts (the widget's host) imports them
   // now: classic scripts that define globals, which an import runs as well.
   const scriptsRun = typeof Go === 'function' && typeof shufflenetSIMD128 === 'function'
-    ? null : Promise.resolve(pool.scripts).then((urls) => Promise.all(urls.map((url) => import(url))));
+    ? null : Promise.all(scripts.map((url) => import(url)));
   scriptsRun?.catch(() => {}); // reported below
 
   const list = await listing;
   // The model list names the engine its weights go with; a page of another
   // build (a cache that kept one but not the other) must not run them.
-  if (engineURL && new URL(list.engine.url, base).pathname !== new URL(engineURL, base).pathname) {
+  if (new URL(list.engine.url, base).pathname !== new URL(engineURL, base).pathname) {
     throw new Error('the model list is from another version of the classifier than its scripts: reload the page');
   }
   const defaultModel = list.models.find((m) => m.default);

@@ -60,6 +60,16 @@ function start(model) {
   return runtime;
 }
 
+// note is a paragraph of text with a role, for what the element shows
+// before the classifier renders (built node by node, not as HTML, so that
+// pages enforcing Trusted Types allow it).
+function note(role, text) {
+  const p = document.createElement('p');
+  p.setAttribute('role', role);
+  p.textContent = text;
+  return p;
+}
+
 // absolute resolves a picture's address against the page's.
 function absolute(src) {
   try {
@@ -102,7 +112,7 @@ class ShufflenetClassifier extends HTMLElement {
 
   constructor() {
     super();
-    this.attachShadow({ mode: 'open' }).innerHTML = '<p role="status">ShuffleNet classifier: waiting to scroll into view.</p>';
+    this.attachShadow({ mode: 'open' }).replaceChildren(note('status', 'ShuffleNet classifier: waiting to scroll into view.'));
   }
 
   connectedCallback() { visibility.observe(this); }
@@ -136,15 +146,16 @@ class ShufflenetClassifier extends HTMLElement {
 
   async visible() {
     const root = this.shadowRoot;
-    root.innerHTML = '<p role="status">Loading the ShuffleNet classifier…</p><progress aria-label="Loading the classifier"></progress>';
+    const progress = document.createElement('progress');
+    progress.setAttribute('aria-label', 'Loading the classifier');
+    root.replaceChildren(note('status', 'Loading the ShuffleNet classifier…'), progress);
     try {
       const { shim, style } = await start(this.getAttribute('model'));
       if (!this.isConnected || this.view) return;
       root.adoptedStyleSheets = [style];
       this.view = shim.mount(root, this.options());
     } catch (e) {
-      root.innerHTML = '<p role="alert"></p>';
-      root.firstChild.textContent = `The classifier could not start: ${e.message}`;
+      root.replaceChildren(note('alert', `The classifier could not start: ${e.message}`));
     }
   }
 }

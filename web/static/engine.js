@@ -84,26 +84,28 @@ export class Pool {
     this.workerURL = workerURL;
     this.scripts = scripts;
     this.size = size;
-    this.waiting = []; // resolvers of classify() calls waiting for a free worker
+    this.waiting = []; // classify() calls waiting for a free worker: {name, resolve}
     this.nextId = 1;
-    this.pending = new Map();
     this.workers = [this.spawn()];
   }
 
   // spawn starts a worker and has it load its scripts. Every other message
   // waits for that one (see call); a failure to load them shows in 'init'.
+  // A worker that fails fails only its own requests, and leaves the pool.
   spawn() {
-    const w = { busy: false, models: new Set() };
+    const w = { busy: false, models: new Set(), pending: new Map() };
     w.ready = Promise.all([this.workerURL, this.scripts]).then(([url, scripts]) => {
       w.worker = new Worker(url);
       w.worker.onmessage = ({ data }) => {
-        const p = this.pending.get(data.id);
+        const p = w.pending.get(data.id);
         if (!p) return; // already answered (a worker that failed after answering)
-        this.pending.delete(data.id);
+        w.pending.delete(data.id);
         if (data.error) p.reject(new Error(data.error)); else p.resolve(data.result);
       };
       w.worker.onerror = (e) => {
-        for (const [id, p] of this.pending) { p.reject(new Error(e.message || 'worker failed')); this.pending.delete(id); }
+        if (this.workers.length > 1) this.workers = this.workers.filter((x) => x !== w);
+        for (const p of w.pending.values()) p.reject(new Error(e.message || 'worker failed'));
+        w.pending.clear();
       };
       this.post(w, { type: 'scripts', scripts }).catch(() => {});
     });
@@ -119,7 +121,7 @@ export class Pool {
   post(w, msg, transfer = []) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      w.pending.set(id, { resolve, reject });
       w.worker.postMessage({ ...msg, id }, transfer);
     });
   }
@@ -175,7 +177,7 @@ export class Pool {
     let w = this.workers.find((x) => !x.busy && x.models.has(name));
     if (!w) {
       if (skipIfBusy) return null;
-      w = await new Promise((resolve) => this.waiting.push(resolve));
+      w = await new Promise((resolve) => this.waiting.push({ name, resolve }));
     }
     w.busy = true;
     try {
@@ -183,9 +185,10 @@ export class Pool {
       const copy = picture.pixels.slice(); // the page keeps its picture, to classify again
       return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap }, [copy.buffer]);
     } finally {
+      // The worker goes to the first waiting call for a model it has.
       this.firstClassified?.();
-      const next = this.waiting.shift();
-      if (next) next(w); else w.busy = false;
+      const next = this.waiting.findIndex((x) => w.models.has(x.name));
+      if (next >= 0) this.waiting.splice(next, 1)[0].resolve(w); else w.busy = false;
     }
   }
 }

@@ -3,13 +3,10 @@ package web_test
 import (
 	"cmp"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,28 +122,11 @@ func BenchmarkPeerBrowsers(b *testing.B) {
 	engines := strings.Split(cmp.Or(os.Getenv("ENGINES"), "ort-wasm,shufflenet-go"), ",")
 	runs := cmp.Or(os.Getenv("RUNS"), "50")
 
-	l, err := net.Listen("tcp", "127.0.0.1:0") // a port for the bench's server
-	if err != nil {
-		b.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	server := exec.Command("node", filepath.Join(bench, "server.js"), port)
-	server.Env = append(os.Environ(), "BENCH_WORK="+work, "ENGINE_ROOT="+root)
-	if err := server.Start(); err != nil {
-		b.Fatalf("start the bench's server: %v", err)
-	}
-	b.Cleanup(func() { server.Process.Kill(); server.Wait() })
-	base := "http://127.0.0.1:" + port
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(base + "/bench.html"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the bench's server did not start")
-		}
-	}
+	base := startHTTPCommand(b, func(port string) *exec.Cmd {
+		server := exec.Command("node", filepath.Join(bench, "server.js"), port)
+		server.Env = append(os.Environ(), "BENCH_WORK="+work, "ENGINE_ROOT="+root)
+		return server
+	})
 
 	results := map[string]peerResult{} // browser/engine/model
 	var names []string

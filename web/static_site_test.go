@@ -68,28 +68,37 @@ func pythonServer(t *testing.T, dir string) string {
 	if err != nil {
 		t.Skip("skipping: no python3")
 	}
+	return startHTTPCommand(t, func(port string) *exec.Cmd {
+		return exec.Command(python, "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, port)
+	}) + "/"
+}
+
+// startHTTPCommand starts a program that serves HTTP on 127.0.0.1 at the
+// port it is given, ends it when the test does, and returns its URL (no
+// slash at the end) once it answers.
+func startHTTPCommand(t testing.TB, command func(port string) *exec.Cmd) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
-	cmd := exec.Command(python, "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, strconv.Itoa(port))
+	cmd := command(port)
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	url := "http://127.0.0.1:" + port
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(url); err == nil {
+		if resp, err := http.Get(url + "/"); err == nil {
 			resp.Body.Close()
-			break
+			return url
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("python3 -m http.server did not start")
+			t.Fatalf("%s did not answer at %s", cmd.Path, url)
 		}
 	}
-	return url
 }
 
 // The exported site works from plain static servers: python3 -m

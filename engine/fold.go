@@ -103,10 +103,5 @@ func permuteOutputs(c Conv, perm []int) Conv {
 // plane planes[c], the position the shuffle would have moved it to. For a
 // network without a shuffle it is the identity.
 func compressPlanes(a Architecture, mid int) []int {
-	perm := shufflePermutation(a.Shuffle, mid, a.Groups)
-	planes := make([]int, mid)
-	for j, from := range perm {
-		planes[from] = j
-	}
-	return planes
+	return inverse(shufflePermutation(a.Shuffle, mid, a.Groups))
 }

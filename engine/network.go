@@ -40,6 +40,7 @@ type buffers struct {
 	spatial    []float32  // a unit's 3x3 output
 	conv       convScratch
 	features   []float32 // the last stage's output (points into act)
+	unshuffled []float32 // ForwardObserved only: a unit's compress output in its own order
 	pooled     []float32
 	logits     []float32
 }
@@ -53,6 +54,11 @@ func New(a Architecture, p Params) (*Network, error) {
 	if err := p.Check(a); err != nil {
 		return nil, err
 	}
+	return build(a, p), nil
+}
+
+// build makes the network of a checked architecture and its parameters.
+func build(a Architecture, p Params) *Network {
 	n := &Network{arch: a}
 	stemEp := linear
 	if a.StemReLU {
@@ -68,7 +74,7 @@ func New(a Architecture, p Params) (*Network, error) {
 	}
 	n.classifier = newClassifier(a.FeatureChannels(), a.Classes, p.Classifier.Weight, p.Classifier.Bias)
 	n.buf = newBuffers(a, n.phaseLen())
-	return n, nil
+	return n
 }
 
 func newUnit(a Architecture, s UnitShape, p UnitParams) unit {
@@ -141,6 +147,12 @@ func (n *Network) Clone() *Network {
 // the model's input convention (see InputConvention.Tensor). It returns the
 // logits, which belong to the network and are overwritten by the next call.
 func (n *Network) Forward(input []float32) ([]float32, error) {
+	return n.forward(input, nil)
+}
+
+// forward is Forward, reporting to observe (if not nil) the maps it makes
+// on the way (see ForwardObserved).
+func (n *Network) forward(input []float32, observe Observer) ([]float32, error) {
 	b := &n.buf
 	if len(input) != b.input {
 		return nil, fmt.Errorf("forward: input has %d values, want %d (3x%dx%d)", len(input), b.input, n.arch.Input.Crop, n.arch.Input.Crop)
@@ -149,14 +161,17 @@ func (n *Network) Forward(input []float32) ([]float32, error) {
 	// Stem: conv1 3x3/2 (batch norm folded; ReLU unless seed), max pool 3x3/2.
 	n.stem.run(b.stemOut, unpadded(input), &b.conv)
 	n.stemPool.run(b.act[0], b.stemOut)
+	observe.report(StageOutput, 1, 0, n.stem.out, n.stem.outSize/2, b.act[0])
 
 	// Stages 2-4: a stride-2 unit, then stride-1 units. Activations ping-pong.
 	x, y := b.act[0], b.act[1]
 	for _, stage := range n.stages {
 		for i := range stage {
-			stage[i].forward(y, x, b)
+			stage[i].forward(y, x, b, observe)
 			x, y = y, x
 		}
+		last := stage[len(stage)-1].shape
+		observe.report(StageOutput, last.Stage, last.Index, last.Out, last.OutSize(), x)
 	}
 	b.features = x
 
@@ -167,17 +182,20 @@ func (n *Network) Forward(input []float32) ([]float32, error) {
 }
 
 // forward runs one unit from in to out.
-func (u *unit) forward(out, in []float32, b *buffers) {
+func (u *unit) forward(out, in []float32, b *buffers, observe Observer) {
+	s := u.shape
 	u.compress.run(b.compressed.maps, in, nil)
 	u.spatial.run(b.spatial, b.compressed, &b.conv)
-	if u.shape.Stride == 1 {
+	u.reportSteps(observe, b)
+	if s.Stride == 1 {
 		u.expand.run(out, b.spatial, in) // relu(x + main)
-		return
+	} else {
+		// relu(cat(avgpool(x), main)) in the family's order, each half written in place.
+		hw := s.OutSize() * s.OutSize()
+		u.shortcut.run(out[u.poolPlanes*hw:], in)
+		u.expand.run(out[u.mainPlanesOff*hw:], b.spatial, nil)
 	}
-	// relu(cat(avgpool(x), main)) in the family's order, each half written in place.
-	hw := u.shape.OutSize() * u.shape.OutSize()
-	u.shortcut.run(out[u.poolPlanes*hw:], in)
-	u.expand.run(out[u.mainPlanesOff*hw:], b.spatial, nil)
+	observe.report(UnitOutput, s.Stage, s.Index, s.Out, s.OutSize(), out)
 }
 
 // ClassActivationMap writes into dst (FeatureSize² values, row-major) the

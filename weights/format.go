@@ -399,3 +399,9 @@ func LayerNames(a engine.Architecture) []string {
 func (m *Model) Network() (*engine.Network, error) {
 	return engine.New(m.Arch, m.Params)
 }
+
+// NetworkWithoutShuffle is the same model with every channel shuffle
+// replaced by the identity (see engine.NewWithoutShuffle).
+func (m *Model) NetworkWithoutShuffle() (*engine.Network, error) {
+	return engine.NewWithoutShuffle(m.Arch, m.Params)
+}

@@ -24,10 +24,11 @@ func runClassify(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
 	var model modelFlags
 	model.register(fs)
+	model.registerNoShuffle(fs)
 	top := fs.Int("top", 5, "how many classes to print")
 	asJSON := fs.Bool("json", false, "print one JSON object per image")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: shufflenet classify (--weights FILE | --checkpoint PATH [--family F]) [--top K] [--json] IMAGE...")
+		fmt.Fprintln(fs.Output(), "usage: shufflenet classify (--weights FILE | --checkpoint PATH [--family F]) [--no-shuffle] [--top K] [--json] IMAGE...")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {

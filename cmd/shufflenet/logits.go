@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/kshedden/gonpy"
 	"github.com/shufflenet-go/shufflenet/engine"
@@ -17,10 +18,12 @@ func runLogits(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("logits", flag.ContinueOnError)
 	var model modelFlags
 	model.register(fs)
+	model.registerNoShuffle(fs)
 	inPath := fs.String("input", "", "input tensor, float32 .npy of shape 1x3xSxS (or 3xSxS), already preprocessed")
-	outPath := fs.String("out", "", "where to write the logits, float32 .npy of shape 1xCLASSES")
+	outPath := fs.String("out", "", "where to write the logits, float32 .npy of shape 1xCLASSES (with --stage, CxHxW)")
+	stage := fs.Int("stage", 0, "write stage `N`'s output instead of the logits: 1 is the stem after its max pool, 2-4 the stages' outputs")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: shufflenet logits (--weights FILE | --checkpoint PATH) --input X.npy --out Y.npy")
+		fmt.Fprintln(fs.Output(), "usage: shufflenet logits (--weights FILE | --checkpoint PATH) [--no-shuffle] [--stage N] --input X.npy --out Y.npy")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -28,6 +31,11 @@ func runLogits(args []string, stdout io.Writer) error {
 	}
 	if *inPath == "" || *outPath == "" {
 		return usagef("logits: give --input and --out")
+	}
+	stageGiven := false
+	fs.Visit(func(f *flag.Flag) { stageGiven = stageGiven || f.Name == "stage" })
+	if stageGiven && (*stage < 1 || *stage > 4) {
+		return usagef("logits: --stage %d: give 1 (the stem after its max pool) to 4", *stage)
 	}
 	net, err := model.load()
 	if err != nil {
@@ -37,19 +45,53 @@ func runLogits(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if stageGiven {
+		return writeStage(net, input, *stage, *outPath, stdout)
+	}
 	logits, err := net.Forward(input)
 	if err != nil {
 		return err
 	}
-	w, err := gonpy.NewFileWriter(*outPath)
+	if err := writeNPY(*outPath, []int{1, len(logits)}, logits); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d logits to %s\n", len(logits), *outPath)
+	return nil
+}
+
+// writeStage runs the network on input and writes stage's output (1: the
+// stem after its max pool; 2-4: the stages') as a C x H x W .npy.
+func writeStage(net *engine.Network, input []float32, stage int, path string, stdout io.Writer) error {
+	var maps []float32
+	var shape []int
+	_, err := net.ForwardObserved(input, func(a engine.Activation) {
+		if a.Step == engine.StageOutput && a.Stage == stage {
+			maps, shape = slices.Clone(a.Maps), []int{a.Channels, a.Size, a.Size}
+		}
+	})
 	if err != nil {
 		return err
 	}
-	w.Shape = []int{1, len(logits)}
-	if err := w.WriteFloat32(logits); err != nil {
-		return fmt.Errorf("write %s: %w", *outPath, err)
+	if maps == nil {
+		return fmt.Errorf("logits: the network reported no output of stage %d", stage)
 	}
-	fmt.Fprintf(stdout, "wrote %d logits to %s\n", len(logits), *outPath)
+	if err := writeNPY(path, shape, maps); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote stage %d's output (%dx%dx%d) to %s\n", stage, shape[0], shape[1], shape[2], path)
+	return nil
+}
+
+// writeNPY writes v as a float32 .npy of the given shape.
+func writeNPY(path string, shape []int, v []float32) error {
+	w, err := gonpy.NewFileWriter(path)
+	if err != nil {
+		return err
+	}
+	w.Shape = shape
+	if err := w.WriteFloat32(v); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return nil
 }
 

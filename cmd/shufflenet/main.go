@@ -22,7 +22,7 @@ type command struct {
 
 var commands = map[string]command{
 	"classify": {"classify images: top-k labels, probabilities and time", runClassify},
-	"logits":   {"run a raw 1x3xSxS .npy tensor and write the logits as .npy", runLogits},
+	"logits":   {"run a raw 1x3xSxS .npy tensor and write the logits (or a stage's output) as .npy", runLogits},
 	"summary":  {"print a model's layer table: output shapes, parameters, MACs", runSummary},
 	"convert":  {"convert a PyTorch checkpoint into a weights file (int8, f16 or f32)", runConvert},
 	"fetch":    {"fetch a zoo model's checkpoint, verify it and convert it to int8", runFetch},

@@ -210,6 +210,9 @@ func TestErrors(t *testing.T) {
 		{"export where to", []string{"export"}, true, "one output directory"},
 		{"export without weights", []string{"export", "--weights", dir, filepath.Join(dir, "site")}, false, "no weights files"},
 		{"logits bad shape", []string{"logits", "--checkpoint", ckpt, "--input", shared.Path(t, "testdata/seed_g3_1x_logits.npy"), "--out", filepath.Join(dir, "o.npy")}, false, "shape"},
+		{"stage 0", []string{"logits", "--checkpoint", ckpt, "--stage", "0", "--input", "x.npy", "--out", filepath.Join(dir, "o.npy")}, true, "--stage 0: give 1"},
+		{"stage 5", []string{"logits", "--checkpoint", ckpt, "--stage", "5", "--input", "x.npy", "--out", filepath.Join(dir, "o.npy")}, true, "--stage 5: give 1"},
+		{"no-shuffle on summary", []string{"summary", "--family", "seed", "--no-shuffle"}, true, "flag provided but not defined"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := run(c.args, &bytes.Buffer{})

@@ -47,6 +47,7 @@ type classifier struct {
 	lastPicture picture    // the picture, to classify again with another model or for its heat map
 	last        *result    // its last result
 	camera      *camera    // the webcam session, while one runs
+	inside      *explorer  // the look inside the network, on the /inside/ page
 	// run counts what the classifier was asked to show (options, a model,
 	// a picture, the camera); each task notes its run as it starts and
 	// drops its result if a newer one began meanwhile (see current).
@@ -216,6 +217,9 @@ func (c *classifier) useModel(run int, name string) bool {
 	if c.picker != nil {
 		c.picker.SetValue(name)
 	}
+	if c.inside != nil {
+		c.inside.modelReady()
+	}
 	c.setStatus(c.readyText())
 	return true
 }
@@ -299,7 +303,7 @@ func (c *classifier) classifyFile(run int, blob js.Value, name, source string) {
 // the result, unless a newer task began meanwhile.
 func (c *classifier) classifyPicture(run int, p picture) {
 	m := c.model
-	res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), false)
+	res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), false, c.look())
 	if !c.current(run) {
 		return
 	}
@@ -309,6 +313,14 @@ func (c *classifier) classifyPicture(run int, p picture) {
 	}
 	c.clearError()
 	c.show(res, m)
+}
+
+// look is what the explorer asks of each classification, if there is one.
+func (c *classifier) look() *exploreRequest {
+	if c.inside == nil {
+		return nil
+	}
+	return c.inside.look()
 }
 
 // busy marks the results as being updated, for assistive technology.
@@ -341,6 +353,9 @@ func (c *classifier) show(res *result, m readyModel) {
 	}
 	c.setStatus(c.say("result", "ms", fmt.Sprintf("%.1f", res.ms), "model", m.name))
 	c.drawHeatmap()
+	if c.inside != nil {
+		c.inside.show(res)
+	}
 	top := make([]any, len(res.top))
 	for i, p := range res.top {
 		top[i] = map[string]any{"index": p.index, "label": p.label, "prob": p.prob}

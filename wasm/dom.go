@@ -60,10 +60,15 @@ func dispatch(target dom.Node, name string, detail any) {
 // drawRGBA paints size x size RGBA pixels (a heat map, or a picture kept
 // from the camera) on canvas.
 func drawRGBA(canvas *dom.HTMLCanvasElement, rgba js.Value, size int) {
-	canvas.SetWidth(size)
-	canvas.SetHeight(size)
+	drawPixels(canvas, rgba, size, size)
+}
+
+// drawPixels paints width x height RGBA pixels on canvas, sized to fit them.
+func drawPixels(canvas *dom.HTMLCanvasElement, rgba js.Value, width, height int) {
+	canvas.SetWidth(width)
+	canvas.SetHeight(height)
 	ctx := canvas.GetContext2d()
-	img := ctx.CreateImageData(size, size)
+	img := ctx.CreateImageData(width, height)
 	img.Get("data").Call("set", rgba)
 	ctx.PutImageData(img, 0, 0)
 }

@@ -79,9 +79,17 @@ func (c *classifier) render() {
 
 	appendAll(c.frame, view, c.results)
 	c.parent.AppendChild(c.frame)
+	c.inside = nil
+	if c.opts.inside {
+		c.inside = newExplorer(c)
+		c.parent.AppendChild(c.inside.render())
+	}
 	if c.model.name != "" {
 		c.frame.SetAttribute("data-kernels", c.model.kernels)
 		c.setStatus(c.readyText())
+		if c.inside != nil {
+			c.inside.modelReady()
+		}
 	} else {
 		c.setReady(false)
 	}

@@ -3,7 +3,11 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"syscall/js"
+
+	"github.com/shufflenet-go/shufflenet/engine"
 
 	"honnef.co/go/js/dom/v2"
 )
@@ -29,6 +33,7 @@ type readyModel struct {
 	name         string
 	size, resize int    // the crop's side, and the short side it is cut from
 	kernels      string // "simd128" or "portable"
+	arch         engine.Architecture
 }
 
 // picture is a picture's pixels at their size, {pixels, width, height}
@@ -43,6 +48,7 @@ type result struct {
 	ms      float64
 	input   js.Value   // the crop the network saw, size x size RGBA
 	heatmap js.Value   // the top class's activation map, RGBA over the crop, or undefined
+	inside  js.Value   // what the explorer asked for (see wasm/explore.go), or undefined
 	model   readyModel // the model that gave it
 }
 
@@ -81,18 +87,27 @@ func (s shim) loadModel(name string, progress func(loaded, total float64)) (read
 	if err != nil {
 		return readyModel{}, err
 	}
-	return readyModel{name: name, size: info.Get("size").Int(), resize: info.Get("resize").Int(), kernels: info.Get("kernels").String()}, nil
+	m := readyModel{name: name, size: info.Get("size").Int(), resize: info.Get("resize").Int(), kernels: info.Get("kernels").String()}
+	if err := json.Unmarshal([]byte(info.Get("arch").String()), &m.arch); err != nil {
+		return readyModel{}, fmt.Errorf("the engine described %s wrongly: %v", name, err)
+	}
+	return m, nil
 }
 
 // classify runs model on a picture in a free worker. With skipIfBusy it
-// answers nil at once when every worker is busy.
-func (s shim) classify(m readyModel, p picture, top int, heatmap, skipIfBusy bool) (*result, error) {
-	res, err := await(s.Call("classify", m.name, p.Value, top, heatmap, skipIfBusy))
+// answers nil at once when every worker is busy. A non-nil look has the
+// engine look inside the network too.
+func (s shim) classify(m readyModel, p picture, top int, heatmap, skipIfBusy bool, look *exploreRequest) (*result, error) {
+	inside := js.Undefined()
+	if look != nil {
+		inside = js.ValueOf(map[string]any{"unit": look.unit, "shuffle": look.shuffle})
+	}
+	res, err := await(s.Call("classify", m.name, p.Value, top, heatmap, skipIfBusy, inside))
 	if err != nil || !res.Truthy() {
 		return nil, err
 	}
 	list := res.Get("top")
-	r := &result{top: make([]prediction, list.Length()), ms: res.Get("ms").Float(), input: res.Get("input"), heatmap: res.Get("heatmap")}
+	r := &result{top: make([]prediction, list.Length()), ms: res.Get("ms").Float(), input: res.Get("input"), heatmap: res.Get("heatmap"), inside: res.Get("inside")}
 	for i := range r.top {
 		p := list.Index(i)
 		r.top[i] = prediction{index: p.Get("index").Int(), label: p.Get("label").String(), prob: p.Get("prob").Float()}

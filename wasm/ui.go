@@ -59,6 +59,12 @@ type options struct {
 	webcam        bool // a webcam button
 	picker        bool // a model menu
 	heatmapSwitch bool // a switch for the heat map
+
+	// The /inside/ page's explorer (see inside.go) and its first view.
+	inside    bool
+	unit      string // the unit to look inside
+	noShuffle bool   // start with the network without its channel shuffle
+	table     string // the architecture the table shows ("seed-g8"); "" for the model in use
 }
 
 // parseOptions reads options from JavaScript: top is a number or a
@@ -74,6 +80,7 @@ func parseOptions(v js.Value) options {
 		src: str("src"), alt: str("alt"), model: str("model"), top: 3,
 		heatmap: v.Get("heatmap").Truthy(), upload: v.Get("upload").Truthy(), paste: v.Get("paste").Truthy(),
 		webcam: v.Get("webcam").Truthy(), picker: v.Get("picker").Truthy(), heatmapSwitch: v.Get("heatmapSwitch").Truthy(),
+		inside: v.Get("inside").Truthy(), unit: str("unit"), noShuffle: str("shuffle") == "off", table: str("table"),
 	}
 	switch theme := str("theme"); theme {
 	case "dark", "auto":

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"runtime"
@@ -30,12 +31,15 @@ type inference struct {
 const maxPicturePixels = 16_000_000
 
 type loadedModel struct {
+	model   *weights.Model
 	net     *engine.Network
 	arch    engine.Architecture
 	crop    *image.RGBA // the picture's centre, resized: what the network sees
 	input   []float32   // the network's input tensor
 	cam     []float32   // class activation map of the top class
 	overlay []byte      // cam rendered as an RGBA overlay of the crop
+
+	explored exploration // the explorer's, on the /inside/ page
 }
 
 // serveInference exports globalThis.shufflenet = {load, classify, run,
@@ -91,26 +95,33 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	a := m.Arch
 	side := a.FeatureSize()
 	in.models[name] = &loadedModel{
-		net: net, arch: a,
+		model: m, net: net, arch: a,
 		crop:    image.NewRGBA(image.Rect(0, 0, a.InputSize(), a.InputSize())),
 		input:   make([]float32, 3*a.InputSize()*a.InputSize()),
 		cam:     make([]float32, side*side),
 		overlay: make([]byte, 4*a.InputSize()*a.InputSize()),
 	}
+	arch, err := json.Marshal(a)
+	if err != nil {
+		return failure(fmt.Sprintf("cannot load %s: %v", name, err))
+	}
 	return js.ValueOf(map[string]any{
-		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width,
+		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width, "arch": string(arch),
 		"size": a.InputSize(), "resize": a.Input.ResizeShort, "classes": a.Classes,
 		"kernels": engine.Kernels(),
 	})
 }
 
-// classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool)
-// -> {top: [{index, label, prob}], ms, cropMs, input, heatmap?}: pixels
+// classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool, inside?)
+// -> {top: [{index, label, prob}], ms, cropMs, input, heatmap?, inside?, transfer}: pixels
 // are a picture of any size as RGBA, not premultiplied (a canvas's
 // getImageData), which classify crops and resizes with crop.CenterInto,
 // the same code as the CLI and the server; input is that crop (size*size
 // RGBA, to show), ms the forward pass's time, cropMs the crop's, and
 // heatmap the top class's activation map as an RGBA overlay of the crop.
+// With inside ({unit, shuffle}, the /inside/ page's), the answer has the
+// explorer's look inside the network too (see explore). transfer lists the
+// answer's pixel buffers, which move to the page rather than being copied.
 func (in *inference) classify(_ js.Value, args []js.Value) any {
 	if len(args) < 6 {
 		return failure("classify(name, pixels, width, height, top, heatmap)")
@@ -138,20 +149,36 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 	if err := m.arch.Input.FromRGBA(m.input, m.crop.Pix, m.crop.Stride); err != nil {
 		return failure(err.Error())
 	}
+	// On the /inside/ page the explorer's observed pass is the
+	// classification, unless it looks at the network without its shuffle.
+	req, exploring := parseExploreRequest(arg(args[6:]))
+	var inside map[string]any
+	var logits []float32
+	var err error
 	start := time.Now()
-	logits, err := m.net.Forward(m.input)
+	if exploring && req.shuffle {
+		inside, logits, err = m.explore(req)
+	} else {
+		logits, err = m.net.Forward(m.input)
+	}
 	if err != nil {
 		return failure(err.Error())
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
 	preds := classify.Top(logits, args[4].Int())
-	top := make([]any, len(preds))
-	for i, p := range preds {
-		top[i] = map[string]any{"index": p.Index, "label": p.Label, "prob": p.Prob}
-	}
 	input := js.Global().Get("Uint8ClampedArray").New(len(m.crop.Pix))
 	js.CopyBytesToJS(input, m.crop.Pix)
-	out := map[string]any{"top": top, "ms": ms, "cropMs": cropMs, "input": input}
+	out := map[string]any{"top": topJS(preds), "ms": ms, "cropMs": cropMs, "input": input}
+	transfer := []any{input.Get("buffer")}
+	if exploring {
+		if inside == nil {
+			if inside, _, err = m.explore(req); err != nil {
+				return failure(err.Error())
+			}
+		}
+		out["inside"] = inside
+		transfer = append(transfer, pixelBuffers(inside)...)
+	}
 	if args[5].Truthy() && len(preds) > 0 {
 		if err := m.net.ClassActivationMap(preds[0].Index, m.cam); err != nil {
 			return failure(err.Error())
@@ -160,7 +187,9 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 		rgba := js.Global().Get("Uint8ClampedArray").New(len(m.overlay))
 		js.CopyBytesToJS(rgba, m.overlay)
 		out["heatmap"] = rgba
+		transfer = append(transfer, rgba.Get("buffer"))
 	}
+	out["transfer"] = transfer
 	return js.ValueOf(out)
 }
 

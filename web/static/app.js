@@ -1,6 +1,7 @@
-// The demo page's shim: it starts the runtime (engine, workers and the
-// default weights, on the page's progress bar) and mounts the classifier,
-// which is Go (wasm/ui.go), with every control switched on.
+// The pages' shim: it starts the runtime (engine, workers and the default
+// weights, on the page's progress bar) and mounts the classifier, which is
+// Go (wasm/ui.go), with every control switched on; on /inside/, with the
+// explorer below it.
 import { startRuntime } from '/engine.js';
 
 const $ = (id) => document.getElementById(id);
@@ -27,7 +28,7 @@ async function start() {
   const params = new URLSearchParams(location.search);
   const workers = Number(params.get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
   const shim = await startRuntime({
-    base: location.href,
+    base: new URL('/', location.href).href, // the site's root, also for /inside/
     engineURL: '/gen/shufflenet.wasm', // preloaded by index.html
     kernelsURL: params.get('simd128') === 'off' ? null : '/gen/simd128.wasm',
     workerURL: '/worker.js',
@@ -36,8 +37,18 @@ async function start() {
     preload: true,
     onProgress: progress,
   });
-  $('snippet').textContent = $('snippet').textContent.replaceAll('https://HOST', location.origin);
-  shim.mount($('classifier'), { upload: true, paste: true, webcam: true, picker: true, heatmapSwitch: true, top: 5 });
+  const snippet = $('snippet');
+  if (snippet) snippet.textContent = snippet.textContent.replaceAll('https://HOST', location.origin);
+  const options = { upload: true, paste: true, webcam: true, picker: true, heatmapSwitch: true, top: 5 };
+  if ($('classifier').dataset.view === 'inside') {
+    // /inside/: the explorer, its first view named by the address (see wasm/inside.go).
+    options.inside = true;
+    options.heatmapSwitch = false;
+    for (const key of ['model', 'unit', 'shuffle', 'table']) {
+      if (params.has(key)) options[key] = params.get(key);
+    }
+  }
+  shim.mount($('classifier'), options);
 }
 
 if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {

@@ -173,7 +173,9 @@ export class Pool {
   // {pixels, width, height}, RGBA at any size, which the engine crops and
   // resizes. With skipIfBusy it answers null at once when there is none
   // (live video drops frames instead of queueing); otherwise it waits for one.
-  async classify(name, picture, top, heatmap, skipIfBusy) {
+  // inside, {unit, shuffle}, has the engine look inside the network too
+  // (the /inside/ page; see wasm/explore.go).
+  async classify(name, picture, top, heatmap, skipIfBusy, inside) {
     let w = this.workers.find((x) => !x.busy && x.models.has(name));
     if (!w) {
       if (skipIfBusy) return null;
@@ -183,7 +185,7 @@ export class Pool {
     try {
       const { width, height } = picture;
       const copy = picture.pixels.slice(); // the page keeps its picture, to classify again
-      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap }, [copy.buffer]);
+      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap, inside }, [copy.buffer]);
     } finally {
       // The worker goes to the first waiting call for a model it has.
       this.firstClassified?.();
@@ -349,7 +351,7 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
         entry.listeners.delete(onProgress);
       }
     },
-    classify: (name, picture, top, heatmap, skipIfBusy) => pool.classify(name, picture, top, heatmap, skipIfBusy),
+    classify: (name, picture, top, heatmap, skipIfBusy, inside) => pool.classify(name, picture, top, heatmap, skipIfBusy, inside),
     idle: () => pool.idle(),
     pictureFromBlob: (blob) => pictureFromBlob(blob, canvas),
     // pictureFromVideo answers the current frame's pixels, or null before

@@ -9,7 +9,7 @@
 // Messages in:  {id, type: 'scripts', scripts}
 //               {id, type: 'init', module, kernels}
 //               {id, type: 'load', name, bytes}
-//               {id, type: 'classify', name, pixels, width, height, top, heatmap}
+//               {id, type: 'classify', name, pixels, width, height, top, heatmap, inside}
 // Messages out: {id, result} or {id, error}
 'use strict';
 
@@ -42,7 +42,7 @@ function handle(msg) {
       if (!engine) throw new Error('the engine has not started');
       return engine.load(msg.name, new Uint8Array(msg.bytes));
     case 'classify':
-      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height, msg.top, !!msg.heatmap);
+      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height, msg.top, !!msg.heatmap, msg.inside);
   }
   throw new Error(`unknown message ${msg.type}`);
 }
@@ -62,8 +62,10 @@ self.onmessage = ({ data: msg }) => {
       if (result && result.error) {
         self.postMessage({ id: msg.id, error: result.error });
       } else {
-        // The crop's and the heat map's pixels move to the page rather than being copied.
-        self.postMessage({ id: msg.id, result }, [result?.input, result?.heatmap].filter(Boolean).map((a) => a.buffer));
+        // The pictures' pixels (listed by the engine) move to the page rather than being copied.
+        const transfer = result?.transfer ?? [];
+        if (result) delete result.transfer;
+        self.postMessage({ id: msg.id, result }, transfer);
         if (msg.type === 'load') engine.collect(); // garbage from the load, once the page has its answer
       }
     } catch (e) {

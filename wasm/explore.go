@@ -148,7 +148,7 @@ func (m *loadedModel) draw(a engine.Activation, unit engine.UnitShape, perm []in
 	key := mosaicKey{a.Step, a.Stage, a.Channels, a.Size}
 	mo := m.explored.mosaics[key]
 	if mo == nil {
-		layout, err := featuremap.NewLayout(a.Channels, a.Size, explorerWidth)
+		layout, err := mosaicLayout(a.Channels, a.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -170,6 +170,19 @@ func (m *loadedModel) draw(a engine.Activation, unit engine.UnitShape, perm []in
 		"width": mo.layout.Width, "height": mo.layout.Height, "columns": mo.layout.Columns,
 		"pixels": pixels, "strongest": strongest, "silent": silent,
 	}, nil
+}
+
+// mosaicLayout lays maps out within explorerWidth pixels or, where they are
+// wider even at one pixel a value (the seed g = 8's 96 maps of 56x56),
+// within twice that, and so on: the page scales the picture down to its
+// column anyway.
+func mosaicLayout(channels, size int) (featuremap.Layout, error) {
+	for width := explorerWidth; ; width *= 2 {
+		layout, err := featuremap.NewLayout(channels, size, width)
+		if err == nil || width >= featuremap.MaxSide {
+			return layout, err
+		}
+	}
 }
 
 // groupColours colours each map by the group that made it: the compress

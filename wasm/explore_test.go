@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/draw"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/convert"
 	"github.com/shufflenet-go/shufflenet/weights/weightstest"
 )
 
@@ -95,4 +97,45 @@ func identity(n int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// The explorer works on any model the server may list: the seed's g = 1
+// (no shuffle: Figure 1's permutation is the identity), and g = 8 with its
+// grouped 3x3 conv, from the seed checkpoints converted as the CLI does.
+func TestExploreSeedModels(t *testing.T) {
+	for _, c := range []struct {
+		groups   int
+		shuffles bool
+	}{{1, false}, {8, true}} {
+		name := fmt.Sprintf("seed_g%d_1x", c.groups)
+		res, err := convert.Checkpoint(shared.Read(t, "testdata/"+name+".pth"), convert.Options{DType: weights.Float32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &inference{models: map[string]*loadedModel{}}
+		if _, msg := call(in.load, name, uint8Array(res.File)); msg != "" {
+			t.Fatal(msg)
+		}
+		picture := make([]byte, 4*300*200)
+		for i := range picture {
+			picture[i] = byte(i * 7)
+		}
+		for _, unit := range []string{"stage2.unit0", "stage4.unit3"} {
+			answer, msg := call(in.classify, name, uint8Array(picture), 300, 200, 5, false, map[string]any{"unit": unit, "shuffle": true})
+			if msg != "" {
+				t.Fatalf("%s %s: %s", name, unit, msg)
+			}
+			p := answer.Get("inside").Get("unit").Get("perm")
+			perm := make([]int, p.Length())
+			for i := range perm {
+				perm[i] = p.Index(i).Int()
+			}
+			if shuffled := !slices.Equal(perm, identity(len(perm))); shuffled != c.shuffles {
+				t.Errorf("%s %s: Figure 1's permutation shuffles: %v, want %v", name, unit, shuffled, c.shuffles)
+			}
+			if n := answer.Get("inside").Get("unit").Get("steps").Length(); n != 4 {
+				t.Errorf("%s %s: %d steps", name, unit, n)
+			}
+		}
+	}
 }

@@ -95,7 +95,7 @@ func TestInside(t *testing.T) {
 	native, nativeAblation := nativeTop1(t, shared.Read(t, photo)), nativeNoShuffleTop1(t, shared.Read(t, photo))
 	axe := axeSource(t)
 	site := startSite(t)
-	b := browsertest.New(t)
+	b := browsertest.New(t, fakeCamera(catVideo(t, 30))...)
 	b.Run(t, 60*time.Second,
 		chromedp.Navigate(site+"inside/?unit=stage3.unit1"),
 		chromedp.WaitEnabled(chromedp.CSS(".file")),
@@ -167,6 +167,27 @@ func TestInside(t *testing.T) {
 	if view.Shuffle || view.Unit != "stage3.unit2" || view.Ablation[0] != nativeAblation {
 		t.Errorf("from the address %q: shuffle %v, unit %q, first class without the shuffle %v", view.Address, view.Shuffle, view.Unit, view.Ablation)
 	}
+
+	// Live from the webcam, every frame is looked inside, and the page's
+	// own thread stays free (the worker computes and draws the maps).
+	b.Run(t, 30*time.Second,
+		chromedp.Evaluate[chromedp.Void](`
+			window.longTasks = [];
+			new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
+				.observe({ type: 'longtask', buffered: false });`),
+		chromedp.Click(chromedp.CSS(".camera")),
+		chromedp.Poll[chromedp.Void](`document.querySelector('.fps').textContent.includes('frames/s')`, chromedp.WithPollingTimeout(25*time.Second)),
+	)
+	before := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.inside .timing').textContent`)
+	b.Run(t, 20*time.Second, chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('.inside .timing').textContent !== %q`, before), chromedp.WithPollingTimeout(15*time.Second)))
+	live := browsertest.Eval[insideView](t, b, 5*time.Second, readInside)
+	fps := browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.fps').textContent`)
+	longest := browsertest.Eval[float64](t, b, 5*time.Second, `Math.max(0, ...window.longTasks)`)
+	t.Logf("live: %s, first class without the shuffle %v; longest main-thread task %.0f ms", fps, live.Ablation, longest)
+	if longest > 200 {
+		t.Errorf("a main-thread task took %.0f ms while the explorer ran live", longest)
+	}
+	b.Run(t, 10*time.Second, chromedp.Click(chromedp.CSS(".camera")))
 	if errs := b.Errors(); len(errs) > 0 {
 		t.Errorf("console errors: %s", strings.Join(errs, "\n"))
 	}

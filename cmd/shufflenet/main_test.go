@@ -156,7 +156,7 @@ func TestExport(t *testing.T) {
 	if err != nil || wasm.Size() != engine.Bytes {
 		t.Errorf("the engine at %s: %v", engine.URL, err)
 	}
-	for _, p := range []string{"index.html", "_headers", "models.json", engine.WasmExec} {
+	for _, p := range []string{"index.html", "inside/index.html", "_headers", "models.json", engine.WasmExec} {
 		if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(p))); err != nil {
 			t.Error(err)
 		}

@@ -181,6 +181,17 @@ func (n *Network) forward(input []float32, observe Observer) ([]float32, error) 
 	return b.logits, nil
 }
 
+// Features returns the pooled features of the last Forward: the global
+// average of each of the last stage's FeatureChannels maps, the input of
+// the classifier. A head trained on a frozen network (engine/head) reads
+// them. They belong to the network and are overwritten by the next pass.
+func (n *Network) Features() ([]float32, error) {
+	if n.buf.features == nil {
+		return nil, fmt.Errorf("features: no forward pass yet")
+	}
+	return n.buf.pooled, nil
+}
+
 // forward runs one unit from in to out.
 func (u *unit) forward(out, in []float32, b *buffers, observe Observer) {
 	s := u.shape

@@ -237,3 +237,55 @@ func benchmarkForward(b *testing.B, n *Network, input []float32) {
 	b.ReportMetric(perOp*1e3, "ms/op")
 	b.ReportMetric(float64(n.Architecture().MACs())/perOp/1e9, "GMAC/s")
 }
+
+// Features are the global average of the last stage's maps, and the
+// classifier's logits are its rows times them plus the bias.
+func TestFeatures(t *testing.T) {
+	a, _ := MegviiArchitecture(3, 0.5)
+	rng := rand.New(rand.NewPCG(8, 8))
+	p, _ := Fold(a, randomTrained(a, rng))
+	n, _ := New(a, p)
+	if _, err := n.Features(); err == nil {
+		t.Error("features before any forward pass")
+	}
+	var last []float32
+	logits, err := n.ForwardObserved(randomInput(rng, 3*224*224), func(act Activation) {
+		if act.Step == StageOutput && act.Stage == 4 {
+			last = append([]float32(nil), act.Maps...)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := n.Features()
+	if err != nil {
+		t.Fatal(err)
+	}
+	channels, hw := a.FeatureChannels(), a.FeatureSize()*a.FeatureSize()
+	if len(f) != channels || len(last) != channels*hw {
+		t.Fatalf("%d features from %d stage-4 values, want %d from %dx%d", len(f), len(last), channels, channels, hw)
+	}
+	for c := range channels {
+		var sum float64
+		for _, v := range last[c*hw : (c+1)*hw] {
+			sum += float64(v)
+		}
+		if want := sum / float64(hw); math.Abs(float64(f[c])-want) > 1e-5*max(1, math.Abs(want)) {
+			t.Errorf("feature %d is %g, the stage's mean %g", c, f[c], want)
+		}
+	}
+	w, b := p.Classifier.Weight, p.Classifier.Bias
+	for class := range a.Classes {
+		want, scale := float64(b[class]), math.Abs(float64(b[class]))
+		for c, v := range f {
+			term := float64(w[class*channels+c]) * float64(v)
+			want += term
+			scale += math.Abs(term)
+		}
+		// float32 sums in the kernels' order (SIMD or not) come within 1.5e-7
+		// of the terms' size here: 1e-6 leaves a margin of 7.
+		if got := float64(logits[class]); math.Abs(got-want) > 1e-6*max(1, scale) {
+			t.Fatalf("logit %d is %g, row·features + bias %g (terms summing to %g in size)", class, got, want, scale)
+		}
+	}
+}

@@ -19,7 +19,7 @@
 //
 // weight is classes x features values, row-major, one class's row a line;
 // numbers are float32 written in the fewest digits that read back exactly.
-// A head of 10 classes of 480 features takes about 60 KB. The base's
+// A head of 10 classes of 480 features takes about 67 KB. The base's
 // sha256 is that of the weights file the features came from: a head is
 // only meaningful on the exact network it was trained on (see
 // File.Matches).

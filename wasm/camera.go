@@ -70,7 +70,7 @@ func (c *classifier) cameraLoop(cam *camera) {
 		}
 		m := c.model
 		c.do(func() {
-			res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), true, c.look())
+			res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), true, c.look(), c.usingHead)
 			if err != nil || res == nil || cam.stopped || c.unmounted {
 				return
 			}

@@ -48,6 +48,9 @@ type classifier struct {
 	last        *result    // its last result
 	camera      *camera    // the webcam session, while one runs
 	inside      *explorer  // the look inside the network, on the /inside/ page
+	teach       *teacher   // the Teach mode, on the page
+	usingHead   bool       // the workers answer with a head's classes (the Teach mode's, or the options' head)
+	headURL     string     // the options' head, once the workers have it
 	// run counts what the classifier was asked to show (options, a model,
 	// a picture, the camera); each task notes its run as it starts and
 	// drops its result if a newer one began meanwhile (see current).
@@ -168,6 +171,9 @@ func (c *classifier) start() {
 	if name != c.model.name && (!c.useModel(run, name) || !c.current(run)) {
 		return
 	}
+	if c.opts.head != c.headURL && (!c.useHeadFile(c.opts.head) || !c.current(run)) {
+		return
+	}
 	switch {
 	case picture != nil:
 		d := <-picture
@@ -219,6 +225,9 @@ func (c *classifier) useModel(run int, name string) bool {
 	}
 	if c.inside != nil {
 		c.inside.modelReady()
+	}
+	if c.teach != nil {
+		c.teach.modelReady()
 	}
 	c.setStatus(c.readyText())
 	return true
@@ -303,7 +312,7 @@ func (c *classifier) classifyFile(run int, blob js.Value, name, source string) {
 // the result, unless a newer task began meanwhile.
 func (c *classifier) classifyPicture(run int, p picture) {
 	m := c.model
-	res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), false, c.look())
+	res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), false, c.look(), c.usingHead)
 	if !c.current(run) {
 		return
 	}
@@ -313,6 +322,35 @@ func (c *classifier) classifyPicture(run int, p picture) {
 	}
 	c.clearError()
 	c.show(res, m)
+}
+
+// useHeadFile has the workers answer with the head file at url (the
+// options' head), or with the model's classes ("").
+func (c *classifier) useHeadFile(url string) bool {
+	c.usingHead, c.headURL = false, ""
+	if url == "" {
+		return true
+	}
+	file, err := fetchFile(url, "head file")
+	if err == nil {
+		_, err = c.shim.setHead(c.model, file)
+	}
+	if err != nil {
+		c.showError(upper(err.Error()) + ".")
+		return false
+	}
+	c.usingHead, c.headURL = true, url
+	return true
+}
+
+// classifyAgain classifies the picture in view again (with other classes,
+// say); live video picks the change up with its next frame.
+func (c *classifier) classifyAgain() {
+	if c.camera != nil || !c.lastPicture.ok() {
+		return
+	}
+	run, p := c.next(), c.lastPicture
+	c.do(func() { c.classifyPicture(run, p) })
 }
 
 // look is what the explorer asks of each classification, if there is one.
@@ -412,7 +450,7 @@ func (c *classifier) drawHeatmap() {
 	if c.last != nil {
 		overlay = c.last.heatmap
 	}
-	if show && !overlay.Truthy() && c.camera == nil && c.lastPicture.ok() {
+	if show && !overlay.Truthy() && c.camera == nil && c.lastPicture.ok() && !c.usingHead { // a head's classes have no map
 		run, p := c.next(), c.lastPicture
 		c.do(func() { c.classifyPicture(run, p) }) // asks for the map this time
 	}

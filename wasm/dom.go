@@ -83,22 +83,39 @@ func firstFile(transfer js.Value) js.Value {
 
 // fetchPicture downloads a picture for classifying, telling a refusal to
 // share it with this page (no CORS header) from other failures.
-func fetchPicture(url string) (js.Value, error) {
+func fetchPicture(url string) (js.Value, error) { return fetchBlob(url, "image") }
+
+// fetchFile downloads a file (what, for messages: "head file") as bytes.
+func fetchFile(url, what string) (js.Value, error) {
+	blob, err := fetchBlob(url, what)
+	if err != nil {
+		return js.Value{}, err
+	}
+	buffer, err := await(blob.Call("arrayBuffer"))
+	if err != nil {
+		return js.Value{}, fmt.Errorf("the %s %s could not be read: %v", what, url, err)
+	}
+	return js.Global().Get("Uint8Array").New(buffer), nil
+}
+
+// fetchBlob downloads url as a Blob, telling a refusal to share it with
+// this page (no CORS header) from other failures.
+func fetchBlob(url, what string) (js.Value, error) {
 	fetch := js.Global().Get("fetch")
 	resp, err := await(fetch.Invoke(url, map[string]any{"mode": "cors", "credentials": "omit"}))
 	if err != nil {
 		// An opaque answer means the server is there but does not share.
 		if _, err := await(fetch.Invoke(url, map[string]any{"mode": "no-cors", "credentials": "omit"})); err == nil {
-			return js.Value{}, fmt.Errorf("the image %s could not be read: its server does not allow other sites to use it (no CORS header)", url)
+			return js.Value{}, fmt.Errorf("the %s %s could not be read: its server does not allow other sites to use it (no CORS header)", what, url)
 		}
-		return js.Value{}, fmt.Errorf("the image %s could not be fetched", url)
+		return js.Value{}, fmt.Errorf("the %s %s could not be fetched", what, url)
 	}
 	if !resp.Get("ok").Bool() {
-		return js.Value{}, fmt.Errorf("the image %s could not be fetched (HTTP %d)", url, resp.Get("status").Int())
+		return js.Value{}, fmt.Errorf("the %s %s could not be fetched (HTTP %d)", what, url, resp.Get("status").Int())
 	}
 	blob, err := await(resp.Call("blob"))
 	if err != nil {
-		return js.Value{}, fmt.Errorf("the image %s could not be fetched: %v", url, err)
+		return js.Value{}, fmt.Errorf("the %s %s could not be fetched: %v", what, url, err)
 	}
 	return blob, nil
 }

@@ -85,12 +85,7 @@ func (e *explorer) modelReady() {
 // control changed, and remembers the view in the address.
 func (e *explorer) choose() {
 	e.remember()
-	c := e.c
-	if c.camera != nil || !c.lastPicture.ok() {
-		return // live video picks the change up with its next frame
-	}
-	run, p := c.next(), c.lastPicture
-	c.do(func() { c.classifyPicture(run, p) })
+	e.c.classifyAgain()
 }
 
 // remember writes the view into the page's address (without a new history

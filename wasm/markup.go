@@ -84,6 +84,11 @@ func (c *classifier) render() {
 		c.inside = newExplorer(c)
 		c.parent.AppendChild(c.inside.render())
 	}
+	c.teach = nil
+	if c.opts.teach {
+		c.teach = newTeacher(c)
+		c.parent.AppendChild(c.teach.render())
+	}
 	if c.model.name != "" {
 		c.frame.SetAttribute("data-kernels", c.model.kernels)
 		c.setStatus(c.readyText())

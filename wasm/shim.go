@@ -96,13 +96,14 @@ func (s shim) loadModel(name string, progress func(loaded, total float64)) (read
 
 // classify runs model on a picture in a free worker. With skipIfBusy it
 // answers nil at once when every worker is busy. A non-nil look has the
-// engine look inside the network too.
-func (s shim) classify(m readyModel, p picture, top int, heatmap, skipIfBusy bool, look *exploreRequest) (*result, error) {
+// engine look inside the network too; withHead classifies with the head
+// the workers have for the model (see setHead), if any.
+func (s shim) classify(m readyModel, p picture, top int, heatmap, skipIfBusy bool, look *exploreRequest, withHead bool) (*result, error) {
 	inside := js.Undefined()
 	if look != nil {
 		inside = js.ValueOf(map[string]any{"unit": look.unit, "shuffle": look.shuffle})
 	}
-	res, err := await(s.Call("classify", m.name, p.Value, top, heatmap, skipIfBusy, inside))
+	res, err := await(s.Call("classify", m.name, p.Value, top, heatmap, skipIfBusy, inside, withHead))
 	if err != nil || !res.Truthy() {
 		return nil, err
 	}
@@ -144,4 +145,71 @@ func (s shim) stopCamera(video *dom.HTMLVideoElement) { s.Call("stopCamera", vid
 func (s shim) nextFrame() error {
 	_, err := await(s.Call("nextFrame"))
 	return err
+}
+
+// features answers a picture's pooled features with model m: one example
+// for the Teach mode.
+func (s shim) features(m readyModel, p picture) ([]float32, error) {
+	v, err := await(s.Call("features", m.name, p.Value))
+	if err != nil {
+		return nil, err
+	}
+	f := make([]float32, v.Length())
+	copyFloatsToGo(f, v)
+	return f, nil
+}
+
+// trained is a head the workers trained: its file, and how it did.
+type trained struct {
+	file     js.Value // the head file's bytes (Uint8Array)
+	accuracy float64  // on the examples it was trained on
+	ms       float64
+}
+
+// train has a worker train a head for model m on examples (features one
+// after another, labels their classes' indices), reporting progress.
+func (s shim) train(m readyModel, classes []string, features []float32, labels []int32, progress func(epoch, epochs int, loss float64)) (trained, error) {
+	report := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) == 3 {
+			progress(args[0].Int(), args[1].Int(), args[2].Float())
+		}
+		return nil
+	})
+	defer report.Release()
+	f := js.Global().Get("Float32Array").New(len(features))
+	copyFloatsToJS(f, features)
+	l := js.Global().Get("Int32Array").New(len(labels))
+	for i, v := range labels {
+		l.SetIndex(i, v)
+	}
+	names := make([]any, len(classes))
+	for i, c := range classes {
+		names[i] = c
+	}
+	v, err := await(s.Call("train", m.name, names, f, l, report))
+	if err != nil {
+		return trained{}, err
+	}
+	return trained{file: v.Get("head"), accuracy: v.Get("accuracy").Float(), ms: v.Get("ms").Float()}, nil
+}
+
+// setHead has the workers classify model m with the head in file (bytes),
+// or with the model's own classes again (a null file), and answers the
+// head's classes. A file that is no head, or one for another model, is
+// refused with the engine's reason.
+func (s shim) setHead(m readyModel, file js.Value) ([]string, error) {
+	v, err := await(s.Call("setHead", m.name, file))
+	if err != nil {
+		return nil, err
+	}
+	classes := make([]string, v.Get("classes").Length())
+	for i := range classes {
+		classes[i] = v.Get("classes").Index(i).String()
+	}
+	return classes, nil
+}
+
+// download offers bytes to the reader as a file.
+func (s shim) download(bytes js.Value, filename, mimeType string) {
+	s.Call("download", bytes, filename, mimeType)
 }

@@ -65,6 +65,9 @@ type options struct {
 	unit      string // the unit to look inside
 	noShuffle bool   // start with the network without its channel shuffle
 	table     string // the architecture the table shows ("seed-g8"); "" for the model in use
+
+	teach bool   // the page's Teach mode (see teach.go)
+	head  string // a head file to answer with (an absolute URL), a widget's head attribute
 }
 
 // parseOptions reads options from JavaScript: top is a number or a
@@ -81,6 +84,7 @@ func parseOptions(v js.Value) options {
 		heatmap: v.Get("heatmap").Truthy(), upload: v.Get("upload").Truthy(), paste: v.Get("paste").Truthy(),
 		webcam: v.Get("webcam").Truthy(), picker: v.Get("picker").Truthy(), heatmapSwitch: v.Get("heatmapSwitch").Truthy(),
 		inside: v.Get("inside").Truthy(), unit: str("unit"), noShuffle: str("shuffle") == "off", table: str("table"),
+		teach: v.Get("teach").Truthy(), head: str("head"),
 	}
 	switch theme := str("theme"); theme {
 	case "dark", "auto":

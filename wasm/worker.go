@@ -13,7 +13,7 @@ import (
 
 	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/engine/classify"
-	"github.com/shufflenet-go/shufflenet/engine/crop"
+	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/engine/heatmap"
 	"github.com/shufflenet-go/shufflenet/weights"
 )
@@ -31,6 +31,8 @@ type inference struct {
 const maxPicturePixels = 16_000_000
 
 type loadedModel struct {
+	name    string
+	sha256  string // the weights file's, as the model list gives it
 	model   *weights.Model
 	net     *engine.Network
 	arch    engine.Architecture
@@ -40,10 +42,11 @@ type loadedModel struct {
 	overlay []byte      // cam rendered as an RGBA overlay of the crop
 
 	explored exploration // the explorer's, on the /inside/ page
+	head     *head.Head  // the Teach mode's classes, when one is in use
 }
 
 // serveInference exports globalThis.shufflenet = {load, classify, run,
-// collect} for web/static/worker.js and the benchmarks. They return a
+// features, train, head, collect} for web/static/worker.js and the benchmarks. They return a
 // plain object, with an "error" field when something is wrong, because
 // exceptions do not cross the boundary.
 func serveInference() {
@@ -52,6 +55,9 @@ func serveInference() {
 		"load":     guarded(in.load),
 		"classify": guarded(in.classify),
 		"run":      guarded(in.run),
+		"features": guarded(in.features),
+		"train":    guarded(in.train),
+		"head":     guarded(in.useHead),
 		"collect":  guarded(collect),
 	}))
 }
@@ -70,8 +76,8 @@ func guarded(fn func(js.Value, []js.Value) any) js.Func {
 	})
 }
 
-// load(name, bytes: Uint8Array) -> model description. The shim has
-// checked the file's sha256 (the browser's own digest is free; Go's would
+// load(name, bytes: Uint8Array, sha256) -> model description. The shim has
+// checked the file's sha256 (which a head trained on the model records) (the browser's own digest is free; Go's would
 // add its crypto packages to the download).
 func (in *inference) load(_ js.Value, args []js.Value) any {
 	if len(args) < 2 {
@@ -95,7 +101,7 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	a := m.Arch
 	side := a.FeatureSize()
 	in.models[name] = &loadedModel{
-		model: m, net: net, arch: a,
+		name: name, sha256: optionalString(args[2:]), model: m, net: net, arch: a,
 		crop:    image.NewRGBA(image.Rect(0, 0, a.InputSize(), a.InputSize())),
 		input:   make([]float32, 3*a.InputSize()*a.InputSize()),
 		cam:     make([]float32, side*side),
@@ -112,7 +118,7 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	})
 }
 
-// classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool, inside?)
+// classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool, inside?, head: bool)
 // -> {top: [{index, label, prob}], ms, cropMs, input, heatmap?, inside?, transfer}: pixels
 // are a picture of any size as RGBA, not premultiplied (a canvas's
 // getImageData), which classify crops and resizes with crop.CenterInto,
@@ -122,6 +128,7 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 // With inside ({unit, shuffle}, the /inside/ page's), the answer has the
 // explorer's look inside the network too (see explore). transfer lists the
 // answer's pixel buffers, which move to the page rather than being copied.
+// With head, the classes are the head's in use (see useHead), if any.
 func (in *inference) classify(_ js.Value, args []js.Value) any {
 	if len(args) < 6 {
 		return failure("classify(name, pixels, width, height, top, heatmap)")
@@ -130,25 +137,11 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 	if !ok {
 		return failure(fmt.Sprintf("model %q is not loaded", args[0].String()))
 	}
-	w, h := args[2].Int(), args[3].Int()
-	if w < 1 || h < 1 || w*h > maxPicturePixels {
-		return failure(fmt.Sprintf("a picture of %dx%d pixels: want 1 to %d pixels", w, h, maxPicturePixels))
-	}
-	if n := args[1].Get("length").Int(); n != 4*w*h {
-		return failure(fmt.Sprintf("got %d bytes of pixels, want %d (%dx%d RGBA)", n, 4*w*h, w, h))
-	}
-	if cap(in.picture) < 4*w*h {
-		in.picture = make([]byte, 4*w*h)
-	}
-	picture := &image.NRGBA{Pix: in.picture[:4*w*h], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
-	js.CopyBytesToGo(picture.Pix, args[1])
-	size := m.arch.InputSize()
 	cropStart := time.Now()
-	crop.CenterInto(m.crop, picture, m.arch.Input.ResizeShort)
-	cropMs := float64(time.Since(cropStart).Microseconds()) / 1000
-	if err := m.arch.Input.FromRGBA(m.input, m.crop.Pix, m.crop.Stride); err != nil {
+	if err := in.cropPicture(m, args[1:4]); err != nil {
 		return failure(err.Error())
 	}
+	cropMs := float64(time.Since(cropStart).Microseconds()) / 1000
 	// On the /inside/ page the explorer's observed pass is the
 	// classification, unless it looks at the network without its shuffle.
 	req, exploring := parseExploreRequest(arg(args[6:]))
@@ -166,6 +159,17 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
 	preds := classify.Top(logits, args[4].Int())
+	withHead := m.head != nil && arg(args[7:]).Truthy()
+	if withHead {
+		// The Teach mode's classes, on the same pass's features.
+		features, err := m.net.Features()
+		if err == nil {
+			preds, err = m.head.Top(features, args[4].Int())
+		}
+		if err != nil {
+			return failure(err.Error())
+		}
+	}
 	input := js.Global().Get("Uint8ClampedArray").New(len(m.crop.Pix))
 	js.CopyBytesToJS(input, m.crop.Pix)
 	out := map[string]any{"top": topJS(preds), "ms": ms, "cropMs": cropMs, "input": input}
@@ -179,11 +183,11 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 		out["inside"] = inside
 		transfer = append(transfer, pixelBuffers(inside)...)
 	}
-	if args[5].Truthy() && len(preds) > 0 {
+	if args[5].Truthy() && len(preds) > 0 && !withHead { // a head's classes have no map of the network's
 		if err := m.net.ClassActivationMap(preds[0].Index, m.cam); err != nil {
 			return failure(err.Error())
 		}
-		heatmap.Render(m.overlay, m.cam, m.arch.FeatureSize(), size)
+		heatmap.Render(m.overlay, m.cam, m.arch.FeatureSize(), m.arch.InputSize())
 		rgba := js.Global().Get("Uint8ClampedArray").New(len(m.overlay))
 		js.CopyBytesToJS(rgba, m.overlay)
 		out["heatmap"] = rgba
@@ -226,4 +230,12 @@ func collect(js.Value, []js.Value) any {
 
 func failure(msg string) js.Value {
 	return js.ValueOf(map[string]any{"error": msg})
+}
+
+// optionalString is the first of args if it is a string, or "".
+func optionalString(args []js.Value) string {
+	if v := arg(args); v.Type() == js.TypeString {
+		return v.String()
+	}
+	return ""
 }

@@ -39,11 +39,12 @@ async function start() {
   });
   const snippet = $('snippet');
   if (snippet) snippet.textContent = snippet.textContent.replaceAll('https://HOST', location.origin);
-  const options = { upload: true, paste: true, webcam: true, picker: true, heatmapSwitch: true, top: 5 };
+  const options = { upload: true, paste: true, webcam: true, picker: true, heatmapSwitch: true, top: 5, teach: true };
   if ($('classifier').dataset.view === 'inside') {
     // /inside/: the explorer, its first view named by the address (see wasm/inside.go).
     options.inside = true;
     options.heatmapSwitch = false;
+    options.teach = false;
     for (const key of ['model', 'unit', 'shuffle', 'table']) {
       if (params.has(key)) options[key] = params.get(key);
     }

@@ -6,8 +6,10 @@
 //
 // Attributes: src (an image URL; or put an <img> inside the element), model
 // (a model name from HOST/models.json; default: the server's default), top
-// (how many classes, 1-10, default 3), theme (light, dark or auto), the
-// flags heatmap, upload and webcam, and text-KEY attributes that replace
+// (how many classes, 1-10, default 3), theme (light, dark or auto), head
+// (the URL of a head file trained in the Teach mode or with `shufflenet
+// train`: the widget then answers with its classes), the flags heatmap,
+// upload and webcam, and text-KEY attributes that replace
 // its words (to translate it; the keys are in wasm/texts.go). The element
 // renders inside Shadow DOM, so the page's CSS cannot break it nor it the
 // page, and fires a "result" event (bubbling, composed; also under its
@@ -108,7 +110,7 @@ const visibility = new IntersectionObserver((entries) => {
 }, { rootMargin: '200px' });
 
 class ShufflenetClassifier extends HTMLElement {
-  static observedAttributes = ['src', 'model', 'top', 'heatmap', 'upload', 'webcam', 'theme'];
+  static observedAttributes = ['src', 'model', 'top', 'heatmap', 'upload', 'webcam', 'theme', 'head'];
 
   constructor() {
     super();
@@ -130,8 +132,10 @@ class ShufflenetClassifier extends HTMLElement {
   options() {
     const img = this.querySelector('img');
     const src = this.getAttribute('src') || img?.getAttribute('src');
+    const head = this.getAttribute('head');
     return {
       src: src ? absolute(src) : '',
+      head: head ? absolute(head) : '',
       alt: img?.getAttribute('alt') || '',
       model: this.getAttribute('model') || '',
       top: this.getAttribute('top') || '',

@@ -85,6 +85,7 @@ export class Pool {
     this.scripts = scripts;
     this.size = size;
     this.waiting = []; // classify() calls waiting for a free worker: {name, resolve}
+    this.heads = new Map(); // model name -> the head file its workers classify with (see setHead)
     this.nextId = 1;
     this.workers = [this.spawn()];
   }
@@ -99,6 +100,7 @@ export class Pool {
       w.worker.onmessage = ({ data }) => {
         const p = w.pending.get(data.id);
         if (!p) return; // already answered (a worker that failed after answering)
+        if (data.progress) { p.onProgress?.(...data.progress); return; }
         w.pending.delete(data.id);
         if (data.error) p.reject(new Error(data.error)); else p.resolve(data.result);
       };
@@ -114,14 +116,14 @@ export class Pool {
 
   // call sends msg to worker w, after its scripts, and answers its reply.
   // Messages go out in the order of the calls.
-  call(w, msg, transfer = []) {
-    return w.ready.then(() => this.post(w, msg, transfer));
+  call(w, msg, transfer = [], onProgress) {
+    return w.ready.then(() => this.post(w, msg, transfer, onProgress));
   }
 
-  post(w, msg, transfer = []) {
+  post(w, msg, transfer = [], onProgress) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      w.pending.set(id, { resolve, reject });
+      w.pending.set(id, { resolve, reject, onProgress });
       w.worker.postMessage({ ...msg, id }, transfer);
     });
   }
@@ -138,11 +140,13 @@ export class Pool {
   // answers the model's description as soon as the first worker has it.
   // The message goes out at once, behind init: a worker handles its
   // messages in order.
-  async load(name, bytes) {
+  async load(name, bytes, sha256) {
     if (!this.engine) throw new Error('Pool.load before Pool.init');
     const send = async (w) => {
-      const info = await this.call(w, { type: 'load', name, bytes: bytes.slice().buffer });
+      const info = await this.call(w, { type: 'load', name, sha256, bytes: bytes.slice().buffer });
       w.models.add(name);
+      const head = this.heads.get(name);
+      if (head) await this.call(w, { type: 'head', name, file: head.slice().buffer });
       return info;
     };
     const loaded = send(this.workers[0]);
@@ -174,24 +178,76 @@ export class Pool {
   // resizes. With skipIfBusy it answers null at once when there is none
   // (live video drops frames instead of queueing); otherwise it waits for one.
   // inside, {unit, shuffle}, has the engine look inside the network too
-  // (the /inside/ page; see wasm/explore.go).
-  async classify(name, picture, top, heatmap, skipIfBusy, inside) {
+  // (the /inside/ page; see wasm/explore.go); head, with the Teach mode's
+  // classes when the workers have a head for the model (see setHead).
+  async classify(name, picture, top, heatmap, skipIfBusy, inside, head) {
+    const w = await this.acquire(name, skipIfBusy);
+    if (!w) return null;
+    try {
+      const { width, height } = picture;
+      const copy = picture.pixels.slice(); // the page keeps its picture, to classify again
+      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap, inside, head }, [copy.buffer]);
+    } finally {
+      this.release(w);
+    }
+  }
+
+  // features answers a picture's pooled features (Float32Array) for model
+  // name: an example for the Teach mode.
+  async features(name, picture) {
+    const w = await this.acquire(name, false);
+    try {
+      const { width, height } = picture;
+      const copy = picture.pixels.slice();
+      return (await this.call(w, { type: 'features', name, pixels: copy.buffer, width, height }, [copy.buffer])).features;
+    } finally {
+      this.release(w);
+    }
+  }
+
+  // train trains a head for model name on one worker: examples' features
+  // (Float32Array, one after another) and labels (Int32Array), reporting
+  // progress(epoch, epochs, loss); it answers {head (the file's bytes), accuracy, ms}.
+  async train(name, classes, features, labels, onProgress) {
+    const w = await this.acquire(name, false);
+    try {
+      return await this.call(w, { type: 'train', name, classes, features: features.buffer, labels: labels.buffer }, [], onProgress);
+    } finally {
+      this.release(w);
+    }
+  }
+
+  // setHead has every worker with model name classify with the head in
+  // file (bytes), or with the model's own classes again (null); workers
+  // that load the model later get it too. It answers the first worker's
+  // reply, which is where a bad file is refused.
+  async setHead(name, file) {
+    const withModel = this.workers.filter((w) => w.models.has(name));
+    if (withModel.length === 0) throw new Error(`model ${name} is not loaded`);
+    const send = (w) => this.call(w, { type: 'head', name, file: file ? file.slice().buffer : null });
+    const answer = await send(withModel[0]);
+    if (file) this.heads.set(name, file); else this.heads.delete(name);
+    await Promise.all(withModel.slice(1).map(send));
+    return answer;
+  }
+
+  // acquire waits for a free worker that has the model, and marks it busy;
+  // with skipIfBusy it answers null at once when there is none.
+  async acquire(name, skipIfBusy) {
     let w = this.workers.find((x) => !x.busy && x.models.has(name));
     if (!w) {
       if (skipIfBusy) return null;
       w = await new Promise((resolve) => this.waiting.push({ name, resolve }));
     }
     w.busy = true;
-    try {
-      const { width, height } = picture;
-      const copy = picture.pixels.slice(); // the page keeps its picture, to classify again
-      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap, inside }, [copy.buffer]);
-    } finally {
-      // The worker goes to the first waiting call for a model it has.
-      this.firstClassified?.();
-      const next = this.waiting.findIndex((x) => w.models.has(x.name));
-      if (next >= 0) this.waiting.splice(next, 1)[0].resolve(w); else w.busy = false;
-    }
+    return w;
+  }
+
+  // release hands a worker to the first waiting call for a model it has.
+  release(w) {
+    this.firstClassified?.();
+    const next = this.waiting.findIndex((x) => w.models.has(x.name));
+    if (next >= 0) this.waiting.splice(next, 1)[0].resolve(w); else w.busy = false;
   }
 }
 
@@ -300,7 +356,7 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
       // worker handles its messages in order); an engine that failed to
       // start is the error to report.
       entry.loaded = Promise.all([entry.checked, initSent]).then(async ([bytes]) => {
-        const loading = pool.load(m.name, bytes);
+        const loading = pool.load(m.name, bytes, m.sha256);
         await engineStarted;
         return loading;
       });
@@ -351,7 +407,18 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
         entry.listeners.delete(onProgress);
       }
     },
-    classify: (name, picture, top, heatmap, skipIfBusy, inside) => pool.classify(name, picture, top, heatmap, skipIfBusy, inside),
+    classify: (name, picture, top, heatmap, skipIfBusy, inside, head) => pool.classify(name, picture, top, heatmap, skipIfBusy, inside, head),
+    features: (name, picture) => pool.features(name, picture),
+    train: (name, classes, features, labels, onProgress) => pool.train(name, classes, features, labels, onProgress),
+    setHead: (name, file) => pool.setHead(name, file),
+    // download offers bytes to the reader as a file.
+    download(bytes, filename, type) {
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([bytes], { type }));
+      a.download = filename;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    },
     idle: () => pool.idle(),
     pictureFromBlob: (blob) => pictureFromBlob(blob, canvas),
     // pictureFromVideo answers the current frame's pixels, or null before

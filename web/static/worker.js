@@ -9,8 +9,12 @@
 // Messages in:  {id, type: 'scripts', scripts}
 //               {id, type: 'init', module, kernels}
 //               {id, type: 'load', name, bytes}
-//               {id, type: 'classify', name, pixels, width, height, top, heatmap, inside}
-// Messages out: {id, result} or {id, error}
+//               {id, type: 'classify', name, pixels, width, height, top, heatmap, inside, head}
+//               {id, type: 'features', name, pixels, width, height}
+//               {id, type: 'train', name, classes, features, labels}
+//               {id, type: 'head', name, file}
+// Messages out: {id, result} or {id, error}, and {id, progress: [epoch,
+// epochs, loss]} while a head trains
 'use strict';
 
 let engine;
@@ -40,9 +44,16 @@ function handle(msg) {
       return init(msg);
     case 'load':
       if (!engine) throw new Error('the engine has not started');
-      return engine.load(msg.name, new Uint8Array(msg.bytes));
+      return engine.load(msg.name, new Uint8Array(msg.bytes), msg.sha256 ?? '');
     case 'classify':
-      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height, msg.top, !!msg.heatmap, msg.inside);
+      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height, msg.top, !!msg.heatmap, msg.inside, !!msg.head);
+    case 'features':
+      return engine.features(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height);
+    case 'train':
+      return engine.train(msg.name, msg.classes, new Float32Array(msg.features), new Int32Array(msg.labels),
+        (epoch, epochs, loss) => self.postMessage({ id: msg.id, progress: [epoch, epochs, loss] }));
+    case 'head':
+      return engine.head(msg.name, msg.file ? new Uint8Array(msg.file) : null);
   }
   throw new Error(`unknown message ${msg.type}`);
 }

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"syscall/js"
 
@@ -91,18 +90,20 @@ func (e *explorer) choose() {
 // remember writes the view into the page's address (without a new history
 // entry), so that a docs page can link to it.
 func (e *explorer) remember() {
-	q := url.Values{}
+	// The browser's URLSearchParams rather than net/url, which would add
+	// its code to the module every page downloads.
+	q := js.Global().Get("URLSearchParams").New()
 	if m := e.c.opts.model; m != "" {
-		q.Set("model", m)
+		q.Call("set", "model", m)
 	}
-	q.Set("unit", e.unit)
+	q.Call("set", "unit", e.unit)
 	if !e.shuffle {
-		q.Set("shuffle", "off")
+		q.Call("set", "shuffle", "off")
 	}
 	if e.table != "" {
-		q.Set("table", e.table)
+		q.Call("set", "table", e.table)
 	}
-	js.Global().Get("history").Call("replaceState", nil, "", "?"+q.Encode())
+	js.Global().Get("history").Call("replaceState", nil, "", "?"+q.Call("toString").String())
 }
 
 // show lays out what the worker answered for a picture.

@@ -3,11 +3,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"syscall/js"
 
 	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/weights"
 
 	"honnef.co/go/js/dom/v2"
 )
@@ -88,9 +88,11 @@ func (s shim) loadModel(name string, progress func(loaded, total float64)) (read
 		return readyModel{}, err
 	}
 	m := readyModel{name: name, size: info.Get("size").Int(), resize: info.Get("resize").Int(), kernels: info.Get("kernels").String()}
-	if err := json.Unmarshal([]byte(info.Get("arch").String()), &m.arch); err != nil {
+	arch, err := weights.ParseArchitecture(info.Get("arch").String())
+	if err != nil {
 		return readyModel{}, fmt.Errorf("the engine described %s wrongly: %v", name, err)
 	}
+	m.arch = arch
 	return m, nil
 }
 

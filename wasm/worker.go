@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"runtime"
@@ -107,12 +106,8 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 		cam:     make([]float32, side*side),
 		overlay: make([]byte, 4*a.InputSize()*a.InputSize()),
 	}
-	arch, err := json.Marshal(a)
-	if err != nil {
-		return failure(fmt.Sprintf("cannot load %s: %v", name, err))
-	}
 	return js.ValueOf(map[string]any{
-		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width, "arch": string(arch),
+		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width, "arch": m.ArchitectureJSON,
 		"size": a.InputSize(), "resize": a.Input.ResizeShort, "classes": a.Classes,
 		"kernels": engine.Kernels(),
 	})

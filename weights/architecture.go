@@ -4,6 +4,12 @@ import (
 	"github.com/shufflenet-go/shufflenet/engine"
 )
 
+// ParseArchitecture reads an architecture as a weights file's header holds
+// it (Model.ArchitectureJSON). The browser's interface learns its models'
+// architectures this way from the workers, without encoding/json, which
+// would add 600 KB to the module every page downloads.
+func ParseArchitecture(text string) (engine.Architecture, error) { return decodeArchitecture(text) }
+
 // decodeArchitecture reads the "architecture" metadata, which Encode
 // writes with encoding/json, field by field with jsonReader (see there
 // for why not with encoding/json). A key this build does not know is an

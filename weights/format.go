@@ -65,6 +65,9 @@ type Model struct {
 	// DTypes is each conv's storage type, in network order (stem, units'
 	// compress/spatial/expand, classifier).
 	DTypes []DType
+	// ArchitectureJSON is Arch as the file's header holds it, for handing
+	// on as text (ParseArchitecture reads it back).
+	ArchitectureJSON string
 }
 
 // ErrFormat is wrapped by every error about a file that is not a valid weights file.
@@ -151,6 +154,7 @@ func Decode(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: format version %q, this build reads %d", ErrFormat, v, FormatVersion)
 	}
 	m := &Model{Meta: Meta{Labels: md["labels"], SourceName: md["source_name"], SourceSHA256: md["source_sha256"]}}
+	m.ArchitectureJSON = md["architecture"]
 	if m.Arch, err = decodeArchitecture(md["architecture"]); err != nil {
 		return nil, fmt.Errorf("%w: architecture: %v", ErrFormat, err)
 	}

@@ -44,6 +44,7 @@ type explorer struct {
 
 // mapFigure is one mosaic of maps with its caption.
 type mapFigure struct {
+	figure  *dom.BasicHTMLElement
 	canvas  *dom.HTMLCanvasElement
 	caption *dom.BasicHTMLElement
 }

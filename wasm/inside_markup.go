@@ -50,7 +50,7 @@ func (e *explorer) render() dom.Node {
 	stagesGrid := element(d, "div", "class", "mosaics")
 	for i := range e.stages {
 		e.stages[i] = e.newMapFigure(fmt.Sprintf("stage-%d", i+1))
-		stagesGrid.AppendChild(e.stages[i].canvas.ParentNode())
+		stagesGrid.AppendChild(e.stages[i].figure)
 	}
 	appendAll(stages, stagesTitle, stagesGrid)
 
@@ -62,7 +62,7 @@ func (e *explorer) render() dom.Node {
 	stepsGrid := element(d, "div", "class", "mosaics steps")
 	for i := range e.steps {
 		e.steps[i] = e.newMapFigure(fmt.Sprintf("step-%d", i+1))
-		stepsGrid.AppendChild(e.steps[i].canvas.ParentNode())
+		stepsGrid.AppendChild(e.steps[i].figure)
 	}
 	figure1 := element(d, "figure", "class", "figure1")
 	e.figure1 = &dom.HTMLCanvasElement{BasicHTMLElement: element(d, "canvas", "width", "640", "height", "330", "role", "img",
@@ -97,12 +97,12 @@ func (e *explorer) render() dom.Node {
 // newMapFigure makes a figure with an empty canvas and its caption.
 func (e *explorer) newMapFigure(id string) mapFigure {
 	d := e.c.doc
-	fig := element(d, "figure", "class", "mosaic")
 	f := mapFigure{
+		figure:  element(d, "figure", "class", "mosaic"),
 		canvas:  &dom.HTMLCanvasElement{BasicHTMLElement: element(d, "canvas", "id", id, "width", "1", "height", "1", "role", "img", "aria-label", "No picture yet.")},
 		caption: element(d, "figcaption"),
 	}
 	f.caption.SetTextContent("No picture yet.")
-	appendAll(fig, f.canvas, f.caption)
+	appendAll(f.figure, f.canvas, f.caption)
 	return f
 }

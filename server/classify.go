@@ -15,27 +15,41 @@ import (
 	"time"
 
 	"github.com/shufflenet-go/shufflenet/engine/classify"
+	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"golang.org/x/sync/semaphore"
 )
 
 // Classification is /api/classify's answer.
 type Classification struct {
-	Model string                `json:"model"`
-	Top   []classify.Prediction `json:"top"`
-	MS    float64               `json:"ms"` // the forward pass
+	Model string `json:"model"`
+	// Classes says whose classes Top holds: ClassesHead (the model's head,
+	// indices and labels of its classes) or ClassesImageNet (the model's own).
+	Classes string                `json:"classes"`
+	Top     []classify.Prediction `json:"top"`
+	MS      float64               `json:"ms"` // the forward pass
 }
+
+// The values of /api/classify's classes parameter and of
+// Classification.Classes.
+const (
+	ClassesHead     = "head"     // the head given for the model (Config.Heads)
+	ClassesImageNet = "imagenet" // the model's own ImageNet-1k classifier
+)
 
 var errBusy = errors.New("server busy")
 
-// classify answers POST /api/classify?model=NAME&top=K. Each failure has
-// its own status and a JSON error: 405 wrong method, 404 unknown model,
-// 400 bad parameters or form or a cut-off upload, 408 an upload slower
-// than the body timeout, 413 body over the limit (before reading it, when
-// the request says its length), 415 not an image, 422 too many pixels, a
-// sliver of an image, or a decode over its memory or time budget, 503
-// (with Retry-After) when the upload memory, all inference slots and the
-// queue are taken or the wait runs out.
+// classify answers POST /api/classify?model=NAME&top=K&classes=C, where C
+// is "head" or "imagenet" and defaults to the model's head if it has one
+// (top=K then gives at most all the head's classes). Each failure has its
+// own status and a JSON error: 405 wrong method, 404 unknown model, 400 bad
+// parameters (classes=head for a model without a head, say) or form or a
+// cut-off upload, 408 an upload slower than the body timeout, 413 body
+// over the limit (before reading it, when the request says its length),
+// 415 not an image, 422 too many pixels, a sliver of an image, or a
+// decode over its memory or time budget, 503 (with Retry-After) when the
+// upload memory, all inference slots and the queue are taken or the wait
+// runs out.
 func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	switch r.Method {
@@ -64,6 +78,20 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		top = n
+	}
+	h := model.head
+	switch c := q.Get("classes"); c {
+	case "":
+	case ClassesImageNet:
+		h = nil
+	case ClassesHead:
+		if h == nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("model %s has no head: classes=head needs one (serve --head)", model.Info.Name))
+			return
+		}
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("classes must be %q or %q, not %q", ClassesHead, ClassesImageNet, c))
+		return
 	}
 	if r.ContentLength > s.limits.MaxBody {
 		// Before reading: a client that sent "Expect: 100-continue" is told
@@ -112,7 +140,7 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	res, err := s.run(ctx, model, img, top)
+	res, err := s.run(ctx, model, h, img, top)
 	switch {
 	case errors.Is(err, preprocess.ErrTooLarge), errors.Is(err, preprocess.ErrAspectRatio), errors.Is(err, preprocess.ErrTooSlow):
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
@@ -148,9 +176,10 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, body io.Read
 }
 
 // run decodes, preprocesses and classifies one image with a network from
-// the model's pool. The decode waits for its share of the decode memory
-// and stops when ctx ends or its own time budget is spent.
-func (s *Server) run(ctx context.Context, m *Model, data []byte, top int) (Classification, error) {
+// the model's pool, and with h on its features unless h is nil. The decode
+// waits for its share of the decode memory and stops when ctx ends or its
+// own time budget is spent.
+func (s *Server) run(ctx context.Context, m *Model, h *head.Head, data []byte, top int) (Classification, error) {
 	hdr, err := preprocess.Inspect(data, s.limits.MaxPixels)
 	if err != nil {
 		return Classification{}, err
@@ -181,7 +210,18 @@ func (s *Server) run(ctx context.Context, m *Model, data []byte, top int) (Class
 		return Classification{}, err
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
-	return Classification{Model: m.Info.Name, Top: classify.Top(logits, top), MS: ms}, nil
+	if h == nil {
+		return Classification{Model: m.Info.Name, Classes: ClassesImageNet, Top: classify.Top(logits, top), MS: ms}, nil
+	}
+	features, err := net.Features()
+	if err != nil {
+		return Classification{}, err
+	}
+	predictions, err := h.Top(features, top)
+	if err != nil {
+		return Classification{}, err
+	}
+	return Classification{Model: m.Info.Name, Classes: ClassesHead, Top: predictions, MS: ms}, nil
 }
 
 // meteredBody counts the bytes of an upload against the memory that all

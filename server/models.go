@@ -3,12 +3,15 @@ package server
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/shufflenet-go/shufflenet/engine"
+	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/weights"
+	"github.com/shufflenet-go/shufflenet/weights/headfile"
 	"github.com/shufflenet-go/shufflenet/weights/zoo"
 )
 
@@ -27,6 +30,15 @@ type ModelInfo struct {
 	SHA256  string        `json:"sha256"` // of the weights file, checked by the browser
 	URL     string        `json:"url"`    // where the browser downloads the weights
 	Default bool          `json:"default"`
+	// Head, where the server was given one for this model, is the head
+	// /api/classify answers with by default (see Config.Heads).
+	Head *HeadInfo `json:"head,omitempty"`
+}
+
+// HeadInfo is what /api/models says about a model's head.
+type HeadInfo struct {
+	File    string   `json:"file"`    // the head file's name
+	Classes []string `json:"classes"` // its classes, in output order
 }
 
 // Model is a network the server runs, with a pool of copies that share its
@@ -36,6 +48,12 @@ type Model struct {
 	arch engine.Architecture
 	base *engine.Network
 	pool chan *engine.Network
+	head *head.Head // nil: none
+}
+
+// headBase is what a head file must match to run on m.
+func (m *Model) headBase() headfile.Base {
+	return headfile.Base{Model: m.Info.Name, SHA256: m.Info.SHA256, Features: m.arch.FeatureChannels()}
 }
 
 func (m *Model) acquire() *engine.Network {
@@ -64,6 +82,13 @@ type Registry struct {
 // weightsSuffix marks the files a weights directory serves: NAME.int8.safetensors
 // (or any NAME.safetensors made by 'shufflenet convert').
 const weightsSuffix = ".safetensors"
+
+// ModelName is the name a model is served under: its weights file's name
+// without ".int8.safetensors" (or ".safetensors"). A head file trained by
+// 'shufflenet train --weights FILE' records the same name.
+func ModelName(file string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(file, weightsSuffix), ".int8")
+}
 
 // ReadWeightsDir reads the weights files at the top of dir.
 func ReadWeightsDir(dir string) (map[string][]byte, error) {
@@ -116,7 +141,7 @@ func LoadModels(files map[string][]byte, poolSize int, urlOf func(file, sha256 s
 		if err != nil {
 			return nil, fmt.Errorf("weights %s: %w", file, err)
 		}
-		name := strings.TrimSuffix(strings.TrimSuffix(file, weightsSuffix), ".int8")
+		name := ModelName(file)
 		sum := digest(data)
 		info := ModelInfo{
 			Name: name, Family: m.Arch.Family, Groups: m.Arch.Groups, Width: m.Arch.Width,
@@ -137,6 +162,47 @@ func LoadModels(files map[string][]byte, poolSize int, urlOf func(file, sha256 s
 		r.byName[r.def].Info.Default = true
 	}
 	return r, nil
+}
+
+// attachHeads decodes head files (by file name) and gives each to the
+// model it was trained on: the one whose weights file has the sha256 and
+// the feature count the head file records (headfile.File.Matches), whatever
+// the model is named here. A head that matches no model, or a second head
+// for a model, is an error that names the models served.
+func (r *Registry) attachHeads(files map[string][]byte) error {
+	for _, file := range slices.Sorted(maps.Keys(files)) {
+		f, err := headfile.Decode(files[file])
+		if err != nil {
+			return fmt.Errorf("head %s: %w", file, err)
+		}
+		m, err := r.matchHead(f)
+		if err != nil {
+			return fmt.Errorf("head %s: %w", file, err)
+		}
+		if m.head != nil {
+			return fmt.Errorf("head %s: model %s already has the head %s: give one head per model", file, m.Info.Name, m.Info.Head.File)
+		}
+		m.head = f.Head
+		m.Info.Head = &HeadInfo{File: file, Classes: f.Head.Classes}
+	}
+	return nil
+}
+
+// matchHead returns the model a head file was trained on.
+func (r *Registry) matchHead(f headfile.File) (*Model, error) {
+	served := make([]string, 0, len(r.order))
+	for _, name := range r.order {
+		m := r.byName[name]
+		if f.Matches(m.headBase()) == nil {
+			return m, nil
+		}
+		served = append(served, fmt.Sprintf("%s (sha256 %.12s…, %d features)", name, m.Info.SHA256, m.arch.FeatureChannels()))
+	}
+	if len(served) == 0 {
+		served = append(served, "none")
+	}
+	return nil, fmt.Errorf("%w: it was trained on %s (sha256 %.12s…, %d features), and the models served are %s",
+		headfile.ErrMismatch, f.Base.Model, f.Base.SHA256, f.Base.Features, strings.Join(served, ", "))
 }
 
 // Get returns a model by name; "" means the default.

@@ -8,7 +8,7 @@
 //	GET  /weights/...      the weights files the page downloads
 //	GET  /healthz          liveness
 //	GET  /api/models       the models this server can serve
-//	POST /api/classify     ?model=NAME&top=K, an image as the body or as multipart
+//	POST /api/classify     ?model=NAME&top=K&classes=head|imagenet, an image as the body or as multipart
 package server
 
 import (
@@ -84,6 +84,12 @@ func (l Limits) withDefaults() Limits {
 type Config struct {
 	Static  *Assets           // front end, prepared by PrepareAssets
 	Weights map[string][]byte // weights files by name, e.g. from ReadWeightsDir
+	// Heads are head files (weights/headfile) by name, at most one for each
+	// model: each goes to the model it was trained on (matched by the
+	// weights file's sha256), whose /api/classify then answers with the
+	// head's classes unless asked for classes=imagenet. A head that
+	// matches no model is an error.
+	Heads map[string][]byte
 	// ExampleImages are served at /examples/images/NAME for the example
 	// documentation page (the project ships no photos of its own).
 	ExampleImages map[string][]byte
@@ -159,6 +165,9 @@ func newServer(cfg Config, weights, examples *Assets, weightsURL func(file, sha2
 	}
 	var err error
 	if s.models, err = LoadModels(maps.Clone(cfg.Weights), s.limits.Concurrent, weightsURL); err != nil {
+		return nil, err
+	}
+	if err := s.models.attachHeads(cfg.Heads); err != nil {
 		return nil, err
 	}
 	s.inflight = make(chan struct{}, s.limits.Concurrent+s.limits.Queue)

@@ -370,9 +370,10 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// Each bad request gets its status and an error, from a model with a head
+// as from one without.
 func TestClassifyErrors(t *testing.T) {
-	s := catServer(t, Limits{MaxBody: 1 << 20})
-	h := s.Handler()
+	plain, withHead := catServer(t, Limits{MaxBody: 1 << 20}), headServer(t, Limits{MaxBody: 1 << 20})
 	cat := shared.Read(t, "images/chelsea.png")
 	big := bytes.Repeat([]byte{0xff}, 1<<20+1)
 	bigForm, bigFormBody := multipartBody(t, "image", "big.png", big)
@@ -401,12 +402,14 @@ func TestClassifyErrors(t *testing.T) {
 		{"top not a number", "/api/classify?top=five", "image/png", cat, 400},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r, v := post(t, h, c.path, c.contentType, c.data)
-			if r.StatusCode != c.want {
-				t.Errorf("status %d, want %d (%v)", r.StatusCode, c.want, v)
-			}
-			if msg, _ := v["error"].(string); msg == "" {
-				t.Errorf("no error message: %v", v)
+			for _, s := range []*Server{plain, withHead} {
+				r, v := post(t, s.Handler(), c.path, c.contentType, c.data)
+				if r.StatusCode != c.want {
+					t.Errorf("head %t: status %d, want %d (%v)", s.Models()[0].Head != nil, r.StatusCode, c.want, v)
+				}
+				if msg, _ := v["error"].(string); msg == "" {
+					t.Errorf("head %t: no error message: %v", s.Models()[0].Head != nil, v)
+				}
 			}
 		})
 	}

@@ -10,14 +10,19 @@ import (
 	"time"
 
 	"github.com/shufflenet-go/shufflenet/engine/classify"
+	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
+	"github.com/shufflenet-go/shufflenet/server"
 )
 
 // classification is one image's result, also the --json line format.
 type classification struct {
-	Image string                `json:"image"`
-	Top   []classify.Prediction `json:"top"`
-	MS    float64               `json:"ms"`
+	Image string `json:"image"`
+	// Classes says whose classes Top holds: "head" (--head's) or "imagenet",
+	// as /api/classify says it.
+	Classes string                `json:"classes"`
+	Top     []classify.Prediction `json:"top"`
+	MS      float64               `json:"ms"`
 }
 
 func runClassify(args []string, stdout io.Writer) error {
@@ -27,8 +32,9 @@ func runClassify(args []string, stdout io.Writer) error {
 	model.registerNoShuffle(fs)
 	top := fs.Int("top", 5, "how many classes to print")
 	asJSON := fs.Bool("json", false, "print one JSON object per image")
+	headPath := fs.String("head", "", "head file made by 'shufflenet train' for this model: answer with its classes instead of ImageNet's")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: shufflenet classify (--weights FILE | --checkpoint PATH [--family F]) [--no-shuffle] [--top K] [--json] IMAGE...")
+		fmt.Fprintln(fs.Output(), "usage: shufflenet classify (--weights FILE | --checkpoint PATH [--family F]) [--no-shuffle | --head FILE] [--top K] [--json] IMAGE...")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -40,9 +46,18 @@ func runClassify(args []string, stdout io.Writer) error {
 	if *top < 1 {
 		return usagef("classify: --top must be at least 1")
 	}
-	net, err := model.load()
+	if *headPath != "" && model.noShuffle {
+		return usagef("classify: --head with --no-shuffle: a head is trained on the network with its shuffles")
+	}
+	net, base, err := model.loadWithBase()
 	if err != nil {
 		return err
+	}
+	var h *head.Head
+	if *headPath != "" {
+		if h, err = loadHead(*headPath, base); err != nil {
+			return err
+		}
 	}
 	in := net.Architecture().Input
 	failed, firstErr := 0, error(nil)
@@ -62,7 +77,18 @@ func runClassify(args []string, stdout io.Writer) error {
 				return classification{}, err
 			}
 			ms := float64(time.Since(start).Microseconds()) / 1000
-			return classification{Image: path, Top: classify.Top(logits, *top), MS: ms}, nil
+			if h == nil {
+				return classification{Image: path, Classes: server.ClassesImageNet, Top: classify.Top(logits, *top), MS: ms}, nil
+			}
+			features, err := net.Features()
+			if err != nil {
+				return classification{}, err
+			}
+			predictions, err := h.Top(features, *top)
+			if err != nil {
+				return classification{}, err
+			}
+			return classification{Image: path, Classes: server.ClassesHead, Top: predictions, MS: ms}, nil
 		}()
 		if err != nil {
 			err = fmt.Errorf("%s: %w", path, err)

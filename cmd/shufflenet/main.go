@@ -1,7 +1,8 @@
 // Command shufflenet runs ShuffleNet V1 image classification natively:
 // classify photos, run raw tensors, print a model's layer table, convert
-// checkpoints to weights files, fetch zoo models, and serve the web demo
-// or export it for a static host.
+// checkpoints to weights files, fetch zoo models, train a head of one's
+// own classes on a model's features, and serve the web demo or export it
+// for a static host.
 package main
 
 import (
@@ -27,6 +28,7 @@ var commands = map[string]command{
 	"convert":  {"convert a PyTorch checkpoint into a weights file (int8, f16 or f32)", runConvert},
 	"fetch":    {"fetch a zoo model's checkpoint, verify it and convert it to int8", runFetch},
 	"serve":    {"serve the web demo, its weights and /api/classify", runServe},
+	"train":    {"train a head of your own classes, from a folder of image folders, on a model's features", runTrain},
 	"export":   {"write the web demo and its weights to a folder for a static host", runExport},
 	"version":  {"print the version, commit, Go version and the kernels this machine runs", runVersion},
 }

@@ -195,7 +195,7 @@ func TestErrors(t *testing.T) {
 		usage bool
 		want  string
 	}{
-		{"unknown command", []string{"train"}, true, "unknown command"},
+		{"unknown command", []string{"learn"}, true, "unknown command"},
 		{"unknown flag", []string{"classify", "--colour"}, true, "flag provided but not defined"},
 		{"no images", []string{"classify", "--checkpoint", ckpt}, true, "no images"},
 		{"no model", []string{"classify", "x.png"}, true, "no model"},

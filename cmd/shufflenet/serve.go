@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/shufflenet-go/shufflenet/server"
@@ -37,14 +38,37 @@ func fetchDefaultModel(ctx context.Context, dir string, log *slog.Logger) (map[s
 	return files, err
 }
 
+// readHeadFiles reads head files by their names, which must differ: the
+// server names a head by its file's name.
+func readHeadFiles(paths []string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	for _, path := range paths {
+		name := filepath.Base(path)
+		if _, ok := files[name]; ok {
+			return nil, usagef("serve: two heads named %s: give each head file its own name", name)
+		}
+		data, err := readHeadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		files[name] = data
+	}
+	return files, nil
+}
+
 func runServe(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dir := fs.String("weights", "weights", "directory of weights files (NAME.int8.safetensors) to serve and run")
 	examples := fs.String("examples", "", "directory of photos for the example documentation page (served at /examples/images/)")
 	fetch := fs.Bool("fetch", true, "when DIR holds no weights file, fetch the default model into it first (see fetch)")
+	var heads []string
+	fs.Func("head", "head file made by 'shufflenet train' for a served model, whose /api/classify then answers with its classes (repeatable: one head per model)", func(path string) error {
+		heads = append(heads, path)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: shufflenet serve [--addr HOST:PORT] [--weights DIR] [--examples DIR] [--fetch=false]")
+		fmt.Fprintln(fs.Output(), "usage: shufflenet serve [--addr HOST:PORT] [--weights DIR] [--examples DIR] [--fetch=false] [--head FILE]...")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -73,9 +97,18 @@ func runServe(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	srv, err := server.New(server.Config{Static: static, Weights: files, ExampleImages: images, Logger: log})
+	headFiles, err := readHeadFiles(heads)
 	if err != nil {
 		return err
+	}
+	srv, err := server.New(server.Config{Static: static, Weights: files, Heads: headFiles, ExampleImages: images, Logger: log})
+	if err != nil {
+		return err
+	}
+	for _, m := range srv.Models() {
+		if m.Head != nil {
+			log.Info(fmt.Sprintf("model %s answers with the head %s: %s", m.Name, m.Head.File, strings.Join(m.Head.Classes, ", ")))
+		}
 	}
 	if len(srv.Models()) == 0 {
 		log.Warn("no weights files in " + *dir + ": add one with 'shufflenet fetch NAME' (the page and /api/classify need one)")

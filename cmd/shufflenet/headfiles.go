@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/shufflenet-go/shufflenet/engine/head"
+	"github.com/shufflenet-go/shufflenet/weights/headfile"
+)
+
+// readHeadFile reads a head file of at most headfile.MaxSize bytes (one
+// byte more, so that Decode refuses a larger one by its size).
+func readHeadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, headfile.MaxSize+1))
+}
+
+// loadHead reads and decodes a head file and checks that it was trained
+// on the network base describes.
+func loadHead(path string, base headfile.Base) (*head.Head, error) {
+	data, err := readHeadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := headfile.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("head %s: %w", path, err)
+	}
+	if err := f.Matches(base); err != nil {
+		if f.Base.Model == base.Model {
+			// A checkpoint and the weights file converted from it, say.
+			return nil, fmt.Errorf("head %s: %w (a head runs on the very file it was trained on: give that one)", path, err)
+		}
+		return nil, fmt.Errorf("head %s: %w", path, err)
+	}
+	return f.Head, nil
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// folder and a rename: an interrupted or failed write never leaves a
+// partial file at path, and a file already there is replaced whole.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

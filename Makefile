@@ -137,7 +137,7 @@ fuzz-smoke:
 	$(FUZZ) '^FuzzDecode$$' -fuzztime 10000x ./weights
 	$(FUZZ) '^FuzzHeader$$' -fuzztime 50000x ./weights
 	$(FUZZ) '^FuzzArchitecture$$' -fuzztime 100000x ./weights
-	$(FUZZ) '^FuzzDecode$$' -fuzztime 150000x ./weights/headfile
+	$(FUZZ) '^FuzzDecodeHead$$' -fuzztime 150000x ./weights
 	SHUFFLENET_SHARED=$(SHARED) $(FUZZ) '^FuzzReadImage$$' -fuzztime 20000x ./server
 	$(FUZZ) '^FuzzTensor$$' -fuzztime 30000x ./engine/preprocess
 	SHUFFLENET_SHARED=$(SHARED) $(FUZZ) '^FuzzParseTensor$$' -fuzztime 2000x ./cmd/shufflenet

@@ -12,7 +12,7 @@ import (
 	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
+	"github.com/shufflenet-go/shufflenet/weights"
 )
 
 // catHead is a head of two classes, "a cat" and "a cup", trained on the
@@ -45,7 +45,7 @@ func catHead(t testing.TB, sha256 string) []byte {
 	if sha256 != "" {
 		base.SHA256 = sha256
 	}
-	data, err := headfile.Encode(headfile.File{Base: base, Head: h})
+	data, err := weights.EncodeHead(weights.HeadFile{Base: base, Head: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +141,8 @@ func TestHeadErrors(t *testing.T) {
 		want  []string
 	}{
 		{"another model's", map[string][]byte{"other.json": catHead(t, strings.Repeat("0", 64))},
-			[]string{"head other.json", headfile.ErrMismatch.Error(), "trained on megvii-g3-0.5x (sha256 000000000000…", "served are megvii-g3-0.5x (sha256 "}},
-		{"not a head file", map[string][]byte{"notes.json": []byte(`{"format": "notes"}`)}, []string{"head notes.json", headfile.ErrFormat.Error()}},
+			[]string{"head other.json", weights.ErrHeadMismatch.Error(), "trained on megvii-g3-0.5x (sha256 000000000000…", "served are megvii-g3-0.5x (sha256 "}},
+		{"not a head file", map[string][]byte{"notes.json": []byte(`{"format": "notes"}`)}, []string{"head notes.json", weights.ErrHeadFormat.Error()}},
 		{"two for one model", map[string][]byte{"a.json": good, "b.json": good}, []string{"head b.json: model megvii-g3-0.5x already has the head a.json"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,7 +157,7 @@ func TestHeadErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Config{Weights: tinyWeights(t), Heads: map[string][]byte{"pets.json": good}}); !errors.Is(err, headfile.ErrMismatch) || !strings.Contains(err.Error(), "served are tiny (") {
+	if _, err := New(Config{Weights: tinyWeights(t), Heads: map[string][]byte{"pets.json": good}}); !errors.Is(err, weights.ErrHeadMismatch) || !strings.Contains(err.Error(), "served are tiny (") {
 		t.Errorf("a head for a model not served: %v", err)
 	}
 }

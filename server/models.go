@@ -11,7 +11,6 @@ import (
 	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/weights"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
 	"github.com/shufflenet-go/shufflenet/weights/zoo"
 )
 
@@ -52,8 +51,8 @@ type Model struct {
 }
 
 // headBase is what a head file must match to run on m.
-func (m *Model) headBase() headfile.Base {
-	return headfile.Base{Model: m.Info.Name, SHA256: m.Info.SHA256, Features: m.arch.FeatureChannels()}
+func (m *Model) headBase() weights.HeadBase {
+	return weights.HeadBase{Model: m.Info.Name, SHA256: m.Info.SHA256, Features: m.arch.FeatureChannels()}
 }
 
 func (m *Model) acquire() *engine.Network {
@@ -166,12 +165,12 @@ func LoadModels(files map[string][]byte, poolSize int, urlOf func(file, sha256 s
 
 // attachHeads decodes head files (by file name) and gives each to the
 // model it was trained on: the one whose weights file has the sha256 and
-// the feature count the head file records (headfile.File.Matches), whatever
+// the feature count the head file records (weights.HeadFile.Matches), whatever
 // the model is named here. A head that matches no model, or a second head
 // for a model, is an error that names the models served.
 func (r *Registry) attachHeads(files map[string][]byte) error {
 	for _, file := range slices.Sorted(maps.Keys(files)) {
-		f, err := headfile.Decode(files[file])
+		f, err := weights.DecodeHead(files[file])
 		if err != nil {
 			return fmt.Errorf("head %s: %w", file, err)
 		}
@@ -189,7 +188,7 @@ func (r *Registry) attachHeads(files map[string][]byte) error {
 }
 
 // matchHead returns the model a head file was trained on.
-func (r *Registry) matchHead(f headfile.File) (*Model, error) {
+func (r *Registry) matchHead(f weights.HeadFile) (*Model, error) {
 	served := make([]string, 0, len(r.order))
 	for _, name := range r.order {
 		m := r.byName[name]
@@ -202,7 +201,7 @@ func (r *Registry) matchHead(f headfile.File) (*Model, error) {
 		served = append(served, "none")
 	}
 	return nil, fmt.Errorf("%w: it was trained on %s (sha256 %.12s…, %d features), and the models served are %s",
-		headfile.ErrMismatch, f.Base.Model, f.Base.SHA256, f.Base.Features, strings.Join(served, ", "))
+		weights.ErrHeadMismatch, f.Base.Model, f.Base.SHA256, f.Base.Features, strings.Join(served, ", "))
 }
 
 // Get returns a model by name; "" means the default.

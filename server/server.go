@@ -84,7 +84,7 @@ func (l Limits) withDefaults() Limits {
 type Config struct {
 	Static  *Assets           // front end, prepared by PrepareAssets
 	Weights map[string][]byte // weights files by name, e.g. from ReadWeightsDir
-	// Heads are head files (weights/headfile) by name, at most one for each
+	// Heads are head files (weights.DecodeHead) by name, at most one for each
 	// model: each goes to the model it was trained on (matched by the
 	// weights file's sha256), whose /api/classify then answers with the
 	// head's classes unless asked for classes=imagenet. A head that

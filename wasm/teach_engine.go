@@ -10,12 +10,12 @@ import (
 
 	"github.com/shufflenet-go/shufflenet/engine/crop"
 	"github.com/shufflenet-go/shufflenet/engine/head"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
+	"github.com/shufflenet-go/shufflenet/weights"
 )
 
 // The Teach mode's side of the worker: a picture's pooled features (an
 // example of a class), training a head on examples, and a head to classify
-// with (see engine/head and weights/headfile).
+// with (see engine/head and weights/head.go).
 
 // maxExamples bounds the examples one training takes: 10,000 examples of
 // 1,024 features are 40 MB of floats, which the page holds anyway.
@@ -118,7 +118,7 @@ func (in *inference) train(_ js.Value, args []js.Value) any {
 			correct++
 		}
 	}
-	file, err := headfile.Encode(headfile.File{Base: m.base(), Head: h})
+	file, err := weights.EncodeHead(weights.HeadFile{Base: m.base(), Head: h})
 	if err != nil {
 		return failure(err.Error())
 	}
@@ -143,7 +143,7 @@ func (in *inference) useHead(_ js.Value, args []js.Value) any {
 		m.head = nil
 		return js.ValueOf(map[string]any{"classes": []any{}})
 	}
-	f, err := headfile.Decode(bytesOf(args[1]))
+	f, err := weights.DecodeHead(bytesOf(args[1]))
 	if err != nil {
 		return failure(err.Error())
 	}
@@ -159,6 +159,6 @@ func (in *inference) useHead(_ js.Value, args []js.Value) any {
 }
 
 // base is what a head trained on m must have been trained on.
-func (m *loadedModel) base() headfile.Base {
-	return headfile.Base{Model: m.name, SHA256: m.sha256, Features: m.arch.FeatureChannels()}
+func (m *loadedModel) base() weights.HeadBase {
+	return weights.HeadBase{Model: m.name, SHA256: m.sha256, Features: m.arch.FeatureChannels()}
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/shufflenet-go/shufflenet/weights"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
 	"github.com/shufflenet-go/shufflenet/weights/weightstest"
 )
 
@@ -59,7 +58,7 @@ func TestTeachEngine(t *testing.T) {
 	}
 	file := make([]byte, trainedAnswer.Get("head").Length())
 	js.CopyBytesToGo(file, trainedAnswer.Get("head"))
-	decoded, err := headfile.Decode(file)
+	decoded, err := weights.DecodeHead(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +79,7 @@ func TestTeachEngine(t *testing.T) {
 
 	other := decoded
 	other.Base.SHA256 = strings.Repeat("1", 64)
-	otherFile, err := headfile.Encode(other)
+	otherFile, err := weights.EncodeHead(other)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
 )
 
 // taughtClasses are the Teach mode test's classes, each made of one shared
@@ -121,7 +120,7 @@ func TestTeach(t *testing.T) {
 	t.Log(browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.teach .status').textContent`))
 	reportViolations(t, "the Teach mode, trained", axeViolations(t, b, axeSource(t)))
 	exported := browsertest.Eval[string](t, b, 5*time.Second, `window.downloads[0].text`)
-	file, err := headfile.Decode([]byte(exported))
+	file, err := weights.DecodeHead([]byte(exported))
 	if err != nil {
 		t.Fatalf("the exported head: %v", err)
 	}
@@ -165,7 +164,7 @@ func TestTeach(t *testing.T) {
 	// A head for another model (its checksum changed) is refused on import.
 	other := file
 	other.Base.SHA256 = strings.Repeat("0", 64)
-	data, err := headfile.Encode(other)
+	data, err := weights.EncodeHead(other)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,9 @@ import (
 )
 
 // jsonReader reads the two pieces of JSON a weights file holds, its
-// safetensors header and its architecture, whose shapes the caller knows:
-// it reads one value at a time, as the caller asks for it, and never
-// builds a tree. It follows the JSON grammar as encoding/json reads it,
+// safetensors header and its architecture, and a head file (head.go),
+// whose shapes the caller knows: it reads one value at a time, as the
+// caller asks for it, and never builds a tree. It follows the JSON grammar as encoding/json reads it,
 // and is stricter only where JSON or the format leave room: a key given
 // twice, text that is not UTF-8, an unpaired UTF-16 surrogate escape,
 // null for a value, or a key the format does not have.

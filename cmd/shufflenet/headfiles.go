@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 
 	"github.com/shufflenet-go/shufflenet/engine/head"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
+	"github.com/shufflenet-go/shufflenet/weights"
 )
 
-// readHeadFile reads a head file of at most headfile.MaxSize bytes (one
+// readHeadFile reads a head file of at most weights.MaxHeadSize bytes (one
 // byte more, so that Decode refuses a larger one by its size).
 func readHeadFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
@@ -18,17 +18,17 @@ func readHeadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, headfile.MaxSize+1))
+	return io.ReadAll(io.LimitReader(f, weights.MaxHeadSize+1))
 }
 
 // loadHead reads and decodes a head file and checks that it was trained
 // on the network base describes.
-func loadHead(path string, base headfile.Base) (*head.Head, error) {
+func loadHead(path string, base weights.HeadBase) (*head.Head, error) {
 	data, err := readHeadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := headfile.Decode(data)
+	f, err := weights.DecodeHead(data)
 	if err != nil {
 		return nil, fmt.Errorf("head %s: %w", path, err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/shufflenet-go/shufflenet/server"
 	"github.com/shufflenet-go/shufflenet/weights"
 	"github.com/shufflenet-go/shufflenet/weights/checkpoint"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
 	"github.com/shufflenet-go/shufflenet/weights/zoo"
 )
 
@@ -56,14 +55,14 @@ func (m *modelFlags) load() (*engine.Network, error) {
 }
 
 // loadWithBase builds the network the flags name and says which it is, as
-// a head file records it (headfile.Base): the name the server would list
+// a head file records it (weights.HeadBase): the name the server would list
 // it under, the sha256 of the file's bytes (a checkpoint's, for
 // --checkpoint, so that a head trained on one matches that checkpoint
 // only) and its feature count.
-func (m *modelFlags) loadWithBase() (*engine.Network, headfile.Base, error) {
+func (m *modelFlags) loadWithBase() (*engine.Network, weights.HeadBase, error) {
 	var (
 		net  *engine.Network
-		base headfile.Base
+		base weights.HeadBase
 		err  error
 	)
 	switch {
@@ -83,12 +82,12 @@ func (m *modelFlags) loadWithBase() (*engine.Network, headfile.Base, error) {
 	return net, base, nil
 }
 
-func (m *modelFlags) loadWeights() (*engine.Network, headfile.Base, error) {
+func (m *modelFlags) loadWeights() (*engine.Network, weights.HeadBase, error) {
 	data, err := os.ReadFile(m.weights)
 	if err != nil {
-		return nil, headfile.Base{}, err
+		return nil, weights.HeadBase{}, err
 	}
-	base := headfile.Base{Model: server.ModelName(filepath.Base(m.weights)), SHA256: sha256Hex(data)}
+	base := weights.HeadBase{Model: server.ModelName(filepath.Base(m.weights)), SHA256: sha256Hex(data)}
 	model, err := weights.Decode(data)
 	if err != nil {
 		return nil, base, fmt.Errorf("load %s: %w", m.weights, err)
@@ -102,12 +101,12 @@ func (m *modelFlags) loadWeights() (*engine.Network, headfile.Base, error) {
 	return net, base, err
 }
 
-func (m *modelFlags) loadCheckpoint() (*engine.Network, headfile.Base, error) {
+func (m *modelFlags) loadCheckpoint() (*engine.Network, weights.HeadBase, error) {
 	data, err := os.ReadFile(m.checkpoint)
 	if err != nil {
-		return nil, headfile.Base{}, err
+		return nil, weights.HeadBase{}, err
 	}
-	base := headfile.Base{Model: checkpointModelName(filepath.Base(m.checkpoint)), SHA256: sha256Hex(data)}
+	base := weights.HeadBase{Model: checkpointModelName(filepath.Base(m.checkpoint)), SHA256: sha256Hex(data)}
 	model, err := checkpoint.Read(data, m.familyFlag())
 	if err != nil {
 		return nil, base, fmt.Errorf("load %s: %w", m.checkpoint, err)

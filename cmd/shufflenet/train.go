@@ -18,7 +18,7 @@ import (
 	"github.com/shufflenet-go/shufflenet/engine/crop"
 	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
+	"github.com/shufflenet-go/shufflenet/weights"
 )
 
 // maxTrainImages bounds the images train reads. More is an error,
@@ -107,7 +107,7 @@ func runTrain(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "held-out accuracy: %.3f (%d of %d images)\n", float64(right)/float64(len(ex.heldOut)), right, len(ex.heldOut))
 	}
 
-	data, err := headfile.Encode(headfile.File{Base: base, Head: h})
+	data, err := weights.EncodeHead(weights.HeadFile{Base: base, Head: h})
 	if err != nil {
 		return err
 	}

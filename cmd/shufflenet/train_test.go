@@ -21,7 +21,6 @@ import (
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
-	"github.com/shufflenet-go/shufflenet/weights/headfile"
 	"github.com/shufflenet-go/shufflenet/weights/weightstest"
 )
 
@@ -152,19 +151,19 @@ func TestTrainThenClassifyWithHead(t *testing.T) {
 
 	// A head file for another network (another sha256) is refused, as is
 	// one for this network run without its shuffles.
-	f, err := headfile.Decode(readFile(t, out))
+	f, err := weights.DecodeHead(readFile(t, out))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Base.SHA256 = strings.Repeat("ab", 32)
-	other, err := headfile.Encode(f)
+	other, err := weights.EncodeHead(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	otherPath := filepath.Join(tmp, "other.head.json")
 	os.WriteFile(otherPath, other, 0o644)
 	err = run([]string{"classify", "--weights", w, "--head", otherPath, heldOut[0]}, &bytes.Buffer{})
-	if !errors.Is(err, headfile.ErrMismatch) || !strings.Contains(err.Error(), otherPath) {
+	if !errors.Is(err, weights.ErrHeadMismatch) || !strings.Contains(err.Error(), otherPath) {
 		t.Errorf("a head for another model: %v", err)
 	}
 	var usage usageError
@@ -313,19 +312,19 @@ func TestServeWithHead(t *testing.T) {
 		}
 	}
 
-	f, err := headfile.Decode(readFile(t, out))
+	f, err := weights.DecodeHead(readFile(t, out))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Base.SHA256 = strings.Repeat("ab", 32)
-	other, err := headfile.Encode(f)
+	other, err := weights.EncodeHead(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	otherPath := filepath.Join(t.TempDir(), "other.json")
 	os.WriteFile(otherPath, other, 0o644)
 	err = run([]string{"serve", "--addr", "127.0.0.1:0", "--weights", weightsDir, "--fetch=false", "--head", otherPath}, &bytes.Buffer{})
-	if !errors.Is(err, headfile.ErrMismatch) || !strings.Contains(err.Error(), "served are megvii-g3-0.5x (sha256") {
+	if !errors.Is(err, weights.ErrHeadMismatch) || !strings.Contains(err.Error(), "served are megvii-g3-0.5x (sha256") {
 		t.Errorf("serve with a head for no model it serves: %v", err)
 	}
 }

@@ -22,7 +22,7 @@ import (
 const (
 	// MaxClasses is the most classes a head may have. The page offers 2 to
 	// 10; the CLI allows more, up to this, which keeps a head file and
-	// Train's buffers small (see Train and weights/headfile.MaxSize).
+	// Train's buffers small (see Train and weights.MaxHeadSize).
 	MaxClasses = 100
 	// MaxFeatures is the widest input a head may take. The widest
 	// ShuffleNet V1 published has 3072 pooled features (Megvii g8 2x);

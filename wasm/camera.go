@@ -70,7 +70,7 @@ func (c *classifier) cameraLoop(cam *camera) {
 		}
 		m := c.model
 		c.do(func() {
-			res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), true, c.look(), c.usingHead)
+			res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), true, c.look(), c.head)
 			if err != nil || res == nil || cam.stopped || c.unmounted {
 				return
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall/js"
 
+	"github.com/shufflenet-go/shufflenet/weights"
 	"honnef.co/go/js/dom/v2"
 )
 
@@ -49,8 +50,7 @@ type classifier struct {
 	camera      *camera    // the webcam session, while one runs
 	inside      *explorer  // the look inside the network, on the /inside/ page
 	teach       *teacher   // the Teach mode, on the page
-	usingHead   bool       // the workers answer with a head's classes (the Teach mode's, or the options' head)
-	headURL     string     // the options' head, once the workers have it
+	head        *headInUse // a head whose classes answer instead of the model's: the Teach mode's, or the options'
 	// run counts what the classifier was asked to show (options, a model,
 	// a picture, the camera); each task notes its run as it starts and
 	// drops its result if a newer one began meanwhile (see current).
@@ -171,7 +171,7 @@ func (c *classifier) start() {
 	if name != c.model.name && (!c.useModel(run, name) || !c.current(run)) {
 		return
 	}
-	if c.opts.head != c.headURL && (!c.useHeadFile(c.opts.head) || !c.current(run)) {
+	if c.useOptionsHead(run); !c.current(run) {
 		return
 	}
 	switch {
@@ -225,6 +225,9 @@ func (c *classifier) useModel(run int, name string) bool {
 	}
 	if c.inside != nil {
 		c.inside.modelReady()
+	}
+	if c.head != nil && c.head.model != name {
+		c.head = nil // a head is one model's
 	}
 	if c.teach != nil {
 		c.teach.modelReady()
@@ -312,7 +315,7 @@ func (c *classifier) classifyFile(run int, blob js.Value, name, source string) {
 // the result, unless a newer task began meanwhile.
 func (c *classifier) classifyPicture(run int, p picture) {
 	m := c.model
-	res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), false, c.look(), c.usingHead)
+	res, err := c.shim.classify(m, p, c.opts.top, c.heatmapShown(), false, c.look(), c.head)
 	if !c.current(run) {
 		return
 	}
@@ -324,23 +327,32 @@ func (c *classifier) classifyPicture(run int, p picture) {
 	c.show(res, m)
 }
 
-// useHeadFile has the workers answer with the head file at url (the
-// options' head), or with the model's classes ("").
-func (c *classifier) useHeadFile(url string) bool {
-	c.usingHead, c.headURL = false, ""
-	if url == "" {
-		return true
+// useOptionsHead makes the classifier answer with the options' head file
+// (a widget's head attribute), if it names one. A head that cannot be
+// used (unreachable, damaged, another model's) is reported, and the
+// model's own classes answer instead.
+func (c *classifier) useOptionsHead(run int) {
+	url := c.opts.head
+	if c.teach != nil || (c.head != nil && c.head.id == url && c.head.model == c.model.name) {
+		return // the Teach mode's head is its own; or this one is in use
 	}
-	file, err := fetchFile(url, "head file")
+	c.head = nil
+	if url == "" {
+		return
+	}
+	file, err := fetchFile(url, "head file", weights.MaxHeadSize)
+	h := &headInUse{id: url, model: c.model.name, file: file}
 	if err == nil {
-		_, err = c.shim.setHead(c.model, file)
+		_, err = c.shim.checkHead(h)
+	}
+	if !c.current(run) {
+		return
 	}
 	if err != nil {
-		c.showError(upper(err.Error()) + ".")
-		return false
+		c.showError(upper(err.Error()) + ". The model's own classes answer instead.")
+		return
 	}
-	c.usingHead, c.headURL = true, url
-	return true
+	c.head = h
 }
 
 // classifyAgain classifies the picture in view again (with other classes,
@@ -450,7 +462,7 @@ func (c *classifier) drawHeatmap() {
 	if c.last != nil {
 		overlay = c.last.heatmap
 	}
-	if show && !overlay.Truthy() && c.camera == nil && c.lastPicture.ok() && !c.usingHead { // a head's classes have no map
+	if show && !overlay.Truthy() && c.camera == nil && c.lastPicture.ok() && c.head == nil { // a head's classes have no map
 		run, p := c.next(), c.lastPicture
 		c.do(func() { c.classifyPicture(run, p) }) // asks for the map this time
 	}

@@ -85,11 +85,15 @@ func firstFile(transfer js.Value) js.Value {
 // share it with this page (no CORS header) from other failures.
 func fetchPicture(url string) (js.Value, error) { return fetchBlob(url, "image") }
 
-// fetchFile downloads a file (what, for messages: "head file") as bytes.
-func fetchFile(url, what string) (js.Value, error) {
+// fetchFile downloads a file (what, for messages: "head file") of at
+// most maxBytes as bytes.
+func fetchFile(url, what string, maxBytes int) (js.Value, error) {
 	blob, err := fetchBlob(url, what)
 	if err != nil {
 		return js.Value{}, err
+	}
+	if n := blob.Get("size").Int(); n > maxBytes {
+		return js.Value{}, fmt.Errorf("the %s %s has %d bytes, more than the %d it may have", what, url, n, maxBytes)
 	}
 	buffer, err := await(blob.Call("arrayBuffer"))
 	if err != nil {

@@ -98,14 +98,14 @@ func (s shim) loadModel(name string, progress func(loaded, total float64)) (read
 
 // classify runs model on a picture in a free worker. With skipIfBusy it
 // answers nil at once when every worker is busy. A non-nil look has the
-// engine look inside the network too; withHead classifies with the head
-// the workers have for the model (see setHead), if any.
-func (s shim) classify(m readyModel, p picture, top int, heatmap, skipIfBusy bool, look *exploreRequest, withHead bool) (*result, error) {
+// engine look inside the network too; a non-nil head answers with its
+// classes instead of the model's.
+func (s shim) classify(m readyModel, p picture, top int, heatmap, skipIfBusy bool, look *exploreRequest, h *headInUse) (*result, error) {
 	inside := js.Undefined()
 	if look != nil {
 		inside = js.ValueOf(map[string]any{"unit": look.unit, "shuffle": look.shuffle})
 	}
-	res, err := await(s.Call("classify", m.name, p.Value, top, heatmap, skipIfBusy, inside, withHead))
+	res, err := await(s.Call("classify", m.name, p.Value, top, heatmap, skipIfBusy, inside, h.value()))
 	if err != nil || !res.Truthy() {
 		return nil, err
 	}
@@ -195,12 +195,27 @@ func (s shim) train(m readyModel, classes []string, features []float32, labels [
 	return trained{file: v.Get("head"), accuracy: v.Get("accuracy").Float(), ms: v.Get("ms").Float()}, nil
 }
 
-// setHead has the workers classify model m with the head in file (bytes),
-// or with the model's own classes again (a null file), and answers the
-// head's classes. A file that is no head, or one for another model, is
-// refused with the engine's reason.
-func (s shim) setHead(m readyModel, file js.Value) ([]string, error) {
-	v, err := await(s.Call("setHead", m.name, file))
+// headInUse is a head the workers answer with instead of the model's
+// classes: its id (a widget's head file's URL, or the Teach mode's), the
+// model it was trained for, and the head file's bytes (a Uint8Array).
+type headInUse struct {
+	id, model string
+	file      js.Value
+}
+
+// value is the head as the shim takes it, or undefined for none.
+func (h *headInUse) value() js.Value {
+	if h == nil {
+		return js.Undefined()
+	}
+	return js.ValueOf(map[string]any{"id": h.id, "file": h.file})
+}
+
+// checkHead has a worker take the head, which the engine checks against
+// the model (a file that is no head, or another model's, is refused with
+// the engine's reason), and answers its classes.
+func (s shim) checkHead(h *headInUse) ([]string, error) {
+	v, err := await(s.Call("checkHead", h.model, h.value()))
 	if err != nil {
 		return nil, err
 	}

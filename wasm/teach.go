@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall/js"
 
+	"github.com/shufflenet-go/shufflenet/engine/head"
 	"honnef.co/go/js/dom/v2"
 )
 
@@ -16,13 +17,14 @@ import (
 // and the classifier then answers with the reader's classes. A head can be
 // exported as a file and imported again, here, in a widget (head=), in the
 // CLI and in the server. The page keeps the examples' features, not the
-// pictures: 10,000 examples of 1,024 features are 40 MB.
+// pictures: 10,000 examples are 19 MB with Megvii g3 0.5x's 480 features,
+// 61 MB with the widest model's 1,536 (the seed's g = 8).
 // Markup: teach_markup.go.
 type teacher struct {
 	c       *classifier
 	classes []*taught
-	model   string   // the model the examples' features come from; "" before the first
-	file    js.Value // the head in use (a head file's bytes), or undefined
+	model   string     // the model the examples' features come from; "" before the first
+	head    *headInUse // the head trained or imported last, whether in use or not
 
 	section    *dom.BasicHTMLElement
 	rows       *dom.HTMLOListElement
@@ -57,7 +59,11 @@ const (
 	maxTaughtExamples = maxExamples
 )
 
-func newTeacher(c *classifier) *teacher { return &teacher{c: c, file: js.Undefined()} }
+func newTeacher(c *classifier) *teacher { return &teacher{c: c} }
+
+// taughtHead is the Teach mode's head's id in the workers: one at a time,
+// each new one replacing the last.
+const taughtHead = "taught"
 
 // examples counts the examples of every class.
 func (t *teacher) examples() int {
@@ -75,8 +81,13 @@ func (t *teacher) addExamples(k *taught, files []js.Value) {
 	if !t.sameModel() {
 		return
 	}
+	m := c.model
 	var failed []string
 	for _, f := range files {
+		if c.model.name != m.name {
+			t.showError(fmt.Sprintf("The model changed while pictures were added; the rest were left out (examples are one model's)."))
+			break
+		}
 		if t.examples() >= maxTaughtExamples {
 			t.showError(fmt.Sprintf("That is %d examples, as many as can be trained on; the rest were left out.", maxTaughtExamples))
 			break
@@ -87,15 +98,19 @@ func (t *teacher) addExamples(k *taught, files []js.Value) {
 			failed = append(failed, name)
 			continue
 		}
-		features, err := c.shim.features(c.model, p)
+		features, err := c.shim.features(m, p)
 		if err != nil {
 			t.showError(fmt.Sprintf("%s could not be used: %v", name, err))
 			continue
 		}
-		t.model = c.model.name
+		if c.model.name != m.name {
+			continue // reported at the top of the loop
+		}
+		t.model = m.name
 		k.examples = append(k.examples, features)
 		t.showCount(k)
 	}
+	t.announceCount(k)
 	if len(failed) > 0 {
 		t.showError(fmt.Sprintf("%d of the files are not pictures this browser can open, and were left out: %s.", len(failed), strings.Join(failed, ", ")))
 	}
@@ -111,7 +126,9 @@ func (t *teacher) captureWhileHeld(k *taught) {
 	if c.camera == nil {
 		c.do(c.toggleCamera)
 	}
-	for k.holding && !c.unmounted {
+	m := c.model
+	defer t.announceCount(k)
+	for k.holding && !c.unmounted && c.model.name == m.name {
 		if err := c.shim.nextFrame(); err != nil {
 			return
 		}
@@ -126,15 +143,15 @@ func (t *teacher) captureWhileHeld(k *taught) {
 			t.showError(fmt.Sprintf("That is %d examples, as many as can be trained on.", maxTaughtExamples))
 			return
 		}
-		features, err := c.shim.features(c.model, p)
+		features, err := c.shim.features(m, p)
 		if err != nil {
 			t.showError("The frame could not be used: " + err.Error())
 			return
 		}
-		if !k.holding {
-			return // let go while the frame was on its way: the reader is done
+		if !k.holding || c.model.name != m.name {
+			return // let go (or another model chosen) while the frame was on its way
 		}
-		t.model = c.model.name
+		t.model = m.name
 		k.examples = append(k.examples, features)
 		t.showCount(k)
 	}
@@ -169,6 +186,9 @@ func (t *teacher) train() {
 		case names[i] == "":
 			t.showError(fmt.Sprintf("Class %d has no name.", i+1))
 			return
+		case head.CheckName(names[i]) != nil:
+			t.showError(fmt.Sprintf("Class %d's name cannot be used: %v.", i+1, head.CheckName(names[i])))
+			return
 		case seen[names[i]]:
 			t.showError(fmt.Sprintf("Two classes are called %q: give each its own name.", names[i]))
 			return
@@ -191,7 +211,8 @@ func (t *teacher) train() {
 	t.status.SetTextContent(fmt.Sprintf("Training on %d examples…", len(labels)))
 	t.progress.SetValue(0)
 	t.progress.RemoveAttribute("hidden")
-	res, err := c.shim.train(c.model, names, features, labels, func(epoch, epochs int, loss float64) {
+	m := c.model
+	res, err := c.shim.train(m, names, features, labels, func(epoch, epochs int, loss float64) {
 		t.progress.SetMax(float64(epochs))
 		t.progress.SetValue(float64(epoch))
 	})
@@ -201,15 +222,12 @@ func (t *teacher) train() {
 		t.status.SetTextContent("")
 		return
 	}
-	if _, err := c.shim.setHead(c.model, res.file); err != nil {
+	h := &headInUse{id: taughtHead, model: m.name, file: res.file}
+	if _, err := c.shim.checkHead(h); err != nil {
 		t.showError("The trained head could not be used: " + err.Error())
 		return
 	}
-	t.file = res.file
-	t.useSwitch.SetChecked(true)
-	t.useSwitch.RemoveAttribute("disabled")
-	t.exportBtn.RemoveAttribute("disabled")
-	c.usingHead = true
+	t.setHead(h)
 	t.status.SetTextContent(fmt.Sprintf("Trained on %d examples of %d classes in %.0f ms; it gets %.0f%% of them right. The classifier now answers with your classes.",
 		len(labels), len(names), res.ms, 100*res.accuracy))
 	c.classifyAgain()
@@ -225,9 +243,22 @@ func (t *teacher) clear() {
 	t.clearError()
 }
 
+// setHead makes h the Teach mode's head, in use from now on.
+func (t *teacher) setHead(h *headInUse) {
+	t.head = h
+	t.c.head = h
+	t.useSwitch.SetChecked(true)
+	t.useSwitch.RemoveAttribute("disabled")
+	t.exportBtn.RemoveAttribute("disabled")
+}
+
 // use switches between the reader's classes and the model's own.
 func (t *teacher) use(on bool) {
-	t.c.usingHead = on && t.file.Truthy()
+	t.c.head = nil
+	if on && t.head != nil && t.head.model == t.c.model.name {
+		t.c.head = t.head
+	}
+	t.useSwitch.SetChecked(t.c.head != nil)
 	t.c.classifyAgain()
 }
 
@@ -241,37 +272,45 @@ func (t *teacher) importHead(f js.Value) {
 		t.showError(fmt.Sprintf("%s could not be read: %v", f.Get("name").String(), err))
 		return
 	}
-	bytes := js.Global().Get("Uint8Array").New(buffer)
-	classes, err := c.shim.setHead(c.model, bytes)
+	h := &headInUse{id: taughtHead, model: c.model.name, file: js.Global().Get("Uint8Array").New(buffer)}
+	classes, err := c.shim.checkHead(h)
 	if err != nil {
 		t.showError(fmt.Sprintf("%s cannot be used: %v", f.Get("name").String(), err))
-		return
+		return // the head in use before, if any, stays
 	}
-	t.file = bytes
-	t.useSwitch.SetChecked(true)
-	t.useSwitch.RemoveAttribute("disabled")
-	t.exportBtn.RemoveAttribute("disabled")
-	c.usingHead = true
+	t.setHead(h)
 	t.status.SetTextContent(fmt.Sprintf("Using %s: its classes are %s.", f.Get("name").String(), strings.Join(classes, ", ")))
 	c.classifyAgain()
 }
 
 // exportHead offers the head in use as a file.
 func (t *teacher) exportHead() {
-	if t.file.Truthy() {
-		t.c.shim.download(t.file, "shufflenet-head.json", "application/json")
+	if t.head != nil {
+		t.c.shim.download(t.head.file, "shufflenet-head.json", "application/json")
 	}
 }
 
 // modelReady follows a change of model: a head is one model's, so the
 // reader's classes are off until they train again or come back.
 func (t *teacher) modelReady() {
-	if t.file.Truthy() && t.model != "" && t.model != t.c.model.name {
-		t.c.usingHead = false
-		t.useSwitch.SetChecked(false)
-		t.status.SetTextContent(fmt.Sprintf("Your classes were trained with %s; this model answers with its own.", t.model))
+	if t.head != nil {
+		fits := t.head.model == t.c.model.name
+		t.useSwitch.SetChecked(fits && t.c.head != nil)
+		if fits {
+			t.useSwitch.RemoveAttribute("disabled")
+		} else {
+			t.useSwitch.SetAttribute("disabled", "")
+			t.status.SetTextContent(fmt.Sprintf("Your classes were trained with %s; this model answers with its own.", t.head.model))
+		}
 	}
 	t.setBusy(false)
+}
+
+// announceCount says in the status (a live region) how many examples a
+// class has, once a batch of files or a capture is done; the count beside
+// the class changes with every example, which would be too much to hear.
+func (t *teacher) announceCount(k *taught) {
+	t.status.SetTextContent(fmt.Sprintf("%s: %s.", strings.TrimSpace(k.name.Value()), k.count.TextContent()))
 }
 
 func (t *teacher) showCount(k *taught) {
@@ -294,6 +333,15 @@ func (t *teacher) setBusy(busy bool) {
 	}
 	if len(t.classes) >= maxTaughtClasses {
 		t.addBtn.SetAttribute("disabled", "")
+	}
+	for _, k := range t.classes { // no examples without a model to take them
+		for _, el := range []dom.Element{k.files, k.capture} {
+			if t.c.model.name == "" {
+				el.SetAttribute("disabled", "")
+			} else {
+				el.RemoveAttribute("disabled")
+			}
+		}
 	}
 }
 

@@ -66,8 +66,15 @@ func TestTeachEngine(t *testing.T) {
 		t.Errorf("the head file's base %+v", decoded.Base)
 	}
 	// Classifying with the head answers its classes; without, ImageNet's.
+	if _, msg := call(in.useHead, "megvii", "taught", trainedAnswer.Get("head")); msg != "" {
+		t.Fatal(msg)
+	}
 	for _, withHead := range []bool{true, false} {
-		answer, msg := call(in.classify, "megvii", picture(3, 200), 64, 48, 2, true, js.Undefined(), withHead)
+		id := ""
+		if withHead {
+			id = "taught"
+		}
+		answer, msg := call(in.classify, "megvii", picture(3, 200), 64, 48, 2, true, js.Undefined(), id)
 		if msg != "" {
 			t.Fatal(msg)
 		}
@@ -92,11 +99,12 @@ func TestTeachEngine(t *testing.T) {
 	}{
 		{"features of an unloaded model", in.features, []any{"resnet", picture(1, 0), 64, 48}, `model "resnet" is not loaded`},
 		{"features of too few pixels", in.features, []any{"megvii", picture(1, 0), 640, 48}, "want 122880"},
-		{"train one class", in.train, []any{"megvii", []any{"dark"}, features, one}, "class"},
+		{"train one class", in.train, []any{"megvii", []any{"dark"}, features, one}, "1 classes, want 2 to"},
 		{"train a class without examples", in.train, []any{"megvii", []any{"dark", "light", "grey"}, features, labelsJS}, `"grey"`},
 		{"train with features of the wrong width", in.train, []any{"megvii", classes, float32Array(make([]float32, 10)), labelsJS}, "want 480 each"},
-		{"a head for another model", in.useHead, []any{"megvii", uint8Array(otherFile)}, "sha256 111111111111"},
-		{"a file that is no head", in.useHead, []any{"megvii", uint8Array([]byte("{}"))}, "head"},
+		{"a head for another model", in.useHead, []any{"megvii", "other", uint8Array(otherFile)}, "head file for megvii (sha256 111111111111"},
+		{"a file that is no head", in.useHead, []any{"megvii", "empty", uint8Array([]byte("{}"))}, "not a valid head file"},
+		{"classify with a head never given", in.classify, []any{"megvii", picture(1, 0), 64, 48, 2, false, js.Undefined(), "unknown"}, `no head "unknown" for model megvii`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := call(c.fn, c.args...); !strings.Contains(err, c.want) {

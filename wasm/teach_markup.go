@@ -71,15 +71,22 @@ func (t *teacher) addClass() {
 	n := len(t.classes) + 1
 	k := &taught{row: &dom.HTMLLIElement{BasicHTMLElement: element(d, "li", "class", "class")}}
 	nameLabel := &dom.HTMLLabelElement{BasicHTMLElement: element(d, "label")}
-	k.name = &dom.HTMLInputElement{BasicHTMLElement: element(d, "input", "type", "text", "class", "name", "maxlength", "60")}
+	k.name = &dom.HTMLInputElement{BasicHTMLElement: element(d, "input", "type", "text", "class", "name", "maxlength", "40")}
 	k.name.SetValue(fmt.Sprintf("Class %d", n))
 	appendAll(nameLabel, text(d, "Name "), k.name)
-	k.count = &dom.HTMLSpanElement{BasicHTMLElement: element(d, "span", "class", "count", "aria-live", "polite")}
+	k.count = &dom.HTMLSpanElement{BasicHTMLElement: element(d, "span", "class", "count")}
 	filesLabel := &dom.HTMLLabelElement{BasicHTMLElement: element(d, "label", "class", "button")}
 	k.files = &dom.HTMLInputElement{BasicHTMLElement: element(d, "input", "type", "file", "class", "examples", "accept", "image/*", "multiple", "")}
 	appendAll(filesLabel, text(d, "Add pictures"), k.files)
 	k.capture = t.button("capture", "Hold to capture from the webcam")
+	k.capture.SetAttribute("aria-pressed", "false")
 	k.remove = t.button("remove", "Remove")
+	// Each row's controls say which class they are for (the row's
+	// number; a screen reader hears the name field's value with it).
+	k.files.SetAttribute("aria-label", fmt.Sprintf("Add pictures to class %d", n))
+	k.capture.SetAttribute("aria-label", fmt.Sprintf("Hold to capture from the webcam for class %d", n))
+	k.remove.SetAttribute("aria-label", fmt.Sprintf("Remove class %d", n))
+	k.name.SetAttribute("aria-label", fmt.Sprintf("Name of class %d", n))
 	appendAll(k.row, nameLabel, k.count, filesLabel, k.capture, k.remove)
 	t.rows.AppendChild(k.row)
 	t.classes = append(t.classes, k)
@@ -105,7 +112,11 @@ func (t *teacher) addClass() {
 		k.holding = false
 		k.capture.SetAttribute("aria-pressed", "false")
 	}
-	c.listen(k.capture, "pointerdown", func(dom.Event) { start() })
+	c.listen(k.capture, "pointerdown", func(e dom.Event) {
+		capturePointer(k.capture.Underlying(), e.Underlying())
+		start()
+	})
+	c.listen(k.capture, "contextmenu", func(e dom.Event) { e.PreventDefault() }) // a long press on a touch screen
 	for _, typ := range []string{"pointerup", "pointerleave", "pointercancel", "blur"} {
 		c.listen(k.capture, typ, func(dom.Event) { stop() })
 	}
@@ -146,4 +157,12 @@ func (t *teacher) button(class, label string) *dom.HTMLButtonElement {
 	b := &dom.HTMLButtonElement{BasicHTMLElement: element(t.c.doc, "button", "type", "button", "class", class)}
 	b.SetTextContent(label)
 	return b
+}
+
+// capturePointer keeps a held button's pointer on it, also when the finger
+// strays off the button. A pointer no longer active (the reader let go
+// already) cannot be captured, which is no matter.
+func capturePointer(button, event js.Value) {
+	defer func() { _ = recover() }()
+	button.Call("setPointerCapture", event.Get("pointerId"))
 }

@@ -40,8 +40,8 @@ type loadedModel struct {
 	cam     []float32   // class activation map of the top class
 	overlay []byte      // cam rendered as an RGBA overlay of the crop
 
-	explored exploration // the explorer's, on the /inside/ page
-	head     *head.Head  // the Teach mode's classes, when one is in use
+	explored exploration           // the explorer's, on the /inside/ page
+	heads    map[string]*head.Head // heads the page asked to classify with, by id (see useHead)
 }
 
 // serveInference exports globalThis.shufflenet = {load, classify, run,
@@ -113,7 +113,7 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	})
 }
 
-// classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool, inside?, head: bool)
+// classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool, inside?, head: id)
 // -> {top: [{index, label, prob}], ms, cropMs, input, heatmap?, inside?, transfer}: pixels
 // are a picture of any size as RGBA, not premultiplied (a canvas's
 // getImageData), which classify crops and resizes with crop.CenterInto,
@@ -123,7 +123,7 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 // With inside ({unit, shuffle}, the /inside/ page's), the answer has the
 // explorer's look inside the network too (see explore). transfer lists the
 // answer's pixel buffers, which move to the page rather than being copied.
-// With head, the classes are the head's in use (see useHead), if any.
+// With a head's id (see useHead), the classes are the head's.
 func (in *inference) classify(_ js.Value, args []js.Value) any {
 	if len(args) < 6 {
 		return failure("classify(name, pixels, width, height, top, heatmap)")
@@ -153,13 +153,24 @@ func (in *inference) classify(_ js.Value, args []js.Value) any {
 		return failure(err.Error())
 	}
 	ms := float64(time.Since(start).Microseconds()) / 1000
+	if inside != nil {
+		ms = inside["ms"].(float64) // the network's part of the pass, not its drawing
+	}
 	preds := classify.Top(logits, args[4].Int())
-	withHead := m.head != nil && arg(args[7:]).Truthy()
+	var headID string
+	if len(args) > 7 {
+		headID = optionalString(args[7:])
+	}
+	withHead := headID != ""
 	if withHead {
-		// The Teach mode's classes, on the same pass's features.
+		// A head's classes, on the same pass's features.
+		h, ok := m.heads[headID]
+		if !ok {
+			return failure(fmt.Sprintf("no head %q for model %s", headID, m.name))
+		}
 		features, err := m.net.Features()
 		if err == nil {
-			preds, err = m.head.Top(features, args[4].Int())
+			preds, err = h.Top(features, args[4].Int())
 		}
 		if err != nil {
 			return failure(err.Error())

@@ -177,6 +177,10 @@ func TestTeach(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('.teach .error').textContent.includes('other-head.json cannot be used')`, chromedp.WithPollingTimeout(15*time.Second)),
 	)
 	t.Log(browsertest.Eval[string](t, b, 5*time.Second, `document.querySelector('.teach .error').textContent`))
+	// The refused file changed nothing: the trained head still answers.
+	if got := upload(t, b, shared.Path(t, "images/coffee.png")); got.Label != "coffee" {
+		t.Errorf("after a refused import the page says %q, want the trained head's coffee", got.Label)
+	}
 
 	// Holding a class's webcam button (the fake camera plays the cat)
 	// adds frames as examples until it is let go.

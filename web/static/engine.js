@@ -85,7 +85,6 @@ export class Pool {
     this.scripts = scripts;
     this.size = size;
     this.waiting = []; // classify() calls waiting for a free worker: {name, resolve}
-    this.heads = new Map(); // model name -> the head file its workers classify with (see setHead)
     this.nextId = 1;
     this.workers = [this.spawn()];
   }
@@ -94,7 +93,7 @@ export class Pool {
   // waits for that one (see call); a failure to load them shows in 'init'.
   // A worker that fails fails only its own requests, and leaves the pool.
   spawn() {
-    const w = { busy: false, models: new Set(), pending: new Map() };
+    const w = { busy: false, models: new Set(), heads: new Map(), pending: new Map() };
     w.ready = Promise.all([this.workerURL, this.scripts]).then(([url, scripts]) => {
       w.worker = new Worker(url);
       w.worker.onmessage = ({ data }) => {
@@ -145,8 +144,6 @@ export class Pool {
     const send = async (w) => {
       const info = await this.call(w, { type: 'load', name, sha256, bytes: bytes.slice().buffer });
       w.models.add(name);
-      const head = this.heads.get(name);
-      if (head) await this.call(w, { type: 'head', name, file: head.slice().buffer });
       return info;
     };
     const loaded = send(this.workers[0]);
@@ -178,15 +175,16 @@ export class Pool {
   // resizes. With skipIfBusy it answers null at once when there is none
   // (live video drops frames instead of queueing); otherwise it waits for one.
   // inside, {unit, shuffle}, has the engine look inside the network too
-  // (the /inside/ page; see wasm/explore.go); head, with the Teach mode's
-  // classes when the workers have a head for the model (see setHead).
+  // (the /inside/ page; see wasm/explore.go); head, {id, file}, answers
+  // with a head's classes instead of the model's (see useHead).
   async classify(name, picture, top, heatmap, skipIfBusy, inside, head) {
     const w = await this.acquire(name, skipIfBusy);
     if (!w) return null;
     try {
+      await this.useHead(w, name, head);
       const { width, height } = picture;
       const copy = picture.pixels.slice(); // the page keeps its picture, to classify again
-      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap, inside, head }, [copy.buffer]);
+      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap, inside, head: head?.id ?? '' }, [copy.buffer]);
     } finally {
       this.release(w);
     }
@@ -217,17 +215,26 @@ export class Pool {
     }
   }
 
-  // setHead has every worker with model name classify with the head in
-  // file (bytes), or with the model's own classes again (null); workers
-  // that load the model later get it too. It answers the first worker's
-  // reply, which is where a bad file is refused.
-  async setHead(name, file) {
-    const withModel = this.workers.filter((w) => w.models.has(name));
-    if (withModel.length === 0) throw new Error(`model ${name} is not loaded`);
-    const send = (w) => this.call(w, { type: 'head', name, file: file ? file.slice().buffer : null });
-    const answer = await send(withModel[0]);
-    if (file) this.heads.set(name, file); else this.heads.delete(name);
-    await Promise.all(withModel.slice(1).map(send));
+  // checkHead has a worker with model name take a head ({id, file: the
+  // head file's bytes}), which the engine checks against the model, and
+  // answers its classes; a bad file or another model's head is refused.
+  async checkHead(name, head) {
+    const w = await this.acquire(name, false);
+    try {
+      return await this.useHead(w, name, head, true);
+    } finally {
+      this.release(w);
+    }
+  }
+
+  // useHead sends worker w a head it does not have yet, once per file: a
+  // head is asked for by its id with each classification, so every worker
+  // gets it when it first needs it, whenever it loaded the model.
+  async useHead(w, name, head, again = false) {
+    const key = `${name} ${head?.id}`;
+    if (!head || (w.heads.get(key) === head.file && !again)) return null;
+    const answer = await this.call(w, { type: 'head', name, headID: head.id, file: head.file.slice().buffer });
+    w.heads.set(key, head.file);
     return answer;
   }
 
@@ -410,7 +417,7 @@ export async function startRuntime({ base, engineURL, kernelsURL, workerURL, scr
     classify: (name, picture, top, heatmap, skipIfBusy, inside, head) => pool.classify(name, picture, top, heatmap, skipIfBusy, inside, head),
     features: (name, picture) => pool.features(name, picture),
     train: (name, classes, features, labels, onProgress) => pool.train(name, classes, features, labels, onProgress),
-    setHead: (name, file) => pool.setHead(name, file),
+    checkHead: (name, head) => pool.checkHead(name, head),
     // download offers bytes to the reader as a file.
     download(bytes, filename, type) {
       const a = document.createElement('a');

@@ -12,7 +12,7 @@
 //               {id, type: 'classify', name, pixels, width, height, top, heatmap, inside, head}
 //               {id, type: 'features', name, pixels, width, height}
 //               {id, type: 'train', name, classes, features, labels}
-//               {id, type: 'head', name, file}
+//               {id, type: 'head', name, headID, file}
 // Messages out: {id, result} or {id, error}, and {id, progress: [epoch,
 // epochs, loss]} while a head trains
 'use strict';
@@ -46,14 +46,14 @@ function handle(msg) {
       if (!engine) throw new Error('the engine has not started');
       return engine.load(msg.name, new Uint8Array(msg.bytes), msg.sha256 ?? '');
     case 'classify':
-      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height, msg.top, !!msg.heatmap, msg.inside, !!msg.head);
+      return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height, msg.top, !!msg.heatmap, msg.inside, msg.head ?? '');
     case 'features':
       return engine.features(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height);
     case 'train':
       return engine.train(msg.name, msg.classes, new Float32Array(msg.features), new Int32Array(msg.labels),
         (epoch, epochs, loss) => self.postMessage({ id: msg.id, progress: [epoch, epochs, loss] }));
     case 'head':
-      return engine.head(msg.name, msg.file ? new Uint8Array(msg.file) : null);
+      return engine.head(msg.name, msg.headID, new Uint8Array(msg.file));
   }
   throw new Error(`unknown message ${msg.type}`);
 }

@@ -5,8 +5,8 @@ import "fmt"
 // NewWithoutShuffle builds the ablation the paper argues from: the same
 // weights with every channel shuffle replaced by the identity, so that each
 // grouped conv reads only the channels its own group made, stage after
-// stage. It is a network of its own, built once at load time; Forward has
-// no branch for it.
+// stage. It is a network of its own, built once (the explorer builds it
+// the first time it is asked for); Forward has no branch for it.
 //
 // p is in the runtime layout (see Fold), where a shuffle that the family
 // places after its depthwise 3x3 has been moved in front of it by

@@ -404,6 +404,16 @@ func (a Architecture) Units() []UnitShape {
 	return units
 }
 
+// Unit finds a unit by its name ("stage3.unit1").
+func (a Architecture) Unit(name string) (UnitShape, bool) {
+	for _, u := range a.Units() {
+		if u.Name == name {
+			return u, true
+		}
+	}
+	return UnitShape{}, false
+}
+
 // FeatureChannels is the width of the last stage, the classifier's input.
 func (a Architecture) FeatureChannels() int { return a.StageChannels[2] }
 

@@ -146,3 +146,27 @@ func TestValidateInputConvention(t *testing.T) {
 		}
 	}
 }
+
+func TestUnitByName(t *testing.T) {
+	a, err := SeedArchitecture(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name         string
+		ok           bool
+		stage, index int
+		stride, mid  int
+	}{
+		{"stage2.unit0", true, 2, 0, 2, 60},
+		{"stage3.unit7", true, 3, 7, 1, 120},
+		{"stage4.unit3", true, 4, 3, 1, 240},
+		{"stage4.unit4", false, 0, 0, 0, 0},
+		{"", false, 0, 0, 0, 0},
+	} {
+		u, ok := a.Unit(c.name)
+		if ok != c.ok || u.Stage != c.stage || u.Index != c.index || u.Stride != c.stride || u.Mid != c.mid {
+			t.Errorf("Unit(%q) = %+v, %v", c.name, u, ok)
+		}
+	}
+}

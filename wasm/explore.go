@@ -54,15 +54,16 @@ type mosaic struct {
 	colours []featuremap.Colour
 }
 
-// neutral is the colour of maps that no group made alone: stage outputs
-// (the sum of a unit's input and its expand conv) and pooled shortcuts.
+// neutral is the colour of maps that no one conv's groups made: a stage's
+// output, whose units mixed them all (the unit output step is coloured by
+// its expand conv's groups, the last to write it), and pooled shortcuts.
 var neutral = featuremap.Colour{R: 230, G: 230, B: 230}
 
 // explore runs the explorer's pass on m.input: the network with the shuffle
 // or without it, observed, with the unit asked for drawn step by step. It
 // answers what the page shows and the pass's logits.
 func (m *loadedModel) explore(req exploreRequest) (map[string]any, []float32, error) {
-	shape, ok := m.unitShape(req.unit)
+	shape, ok := m.arch.Unit(req.unit)
 	if !ok {
 		return nil, nil, fmt.Errorf("explore: no unit %q", req.unit)
 	}
@@ -131,16 +132,6 @@ func (m *loadedModel) explore(req exploreRequest) (map[string]any, []float32, er
 		"ms":       milliseconds(passTime - renderTime),
 		"renderMs": milliseconds(renderTime),
 	}, logits, nil
-}
-
-// unitShape finds a unit by name.
-func (m *loadedModel) unitShape(name string) (engine.UnitShape, bool) {
-	for _, u := range m.arch.Units() {
-		if u.Name == name {
-			return u, true
-		}
-	}
-	return engine.UnitShape{}, false
 }
 
 // draw renders one activation as a mosaic and describes it for people.

@@ -36,6 +36,7 @@ type explorer struct {
 	unitNote      *dom.HTMLParagraphElement
 	steps         [4]mapFigure
 	figure1       *dom.HTMLCanvasElement
+	figure1Drawn  string // the model and unit Figure 1 shows
 	figure1Note   *dom.HTMLParagraphElement
 	figure1Table  *dom.BasicHTMLElement
 	archTable     *dom.BasicHTMLElement
@@ -68,12 +69,7 @@ func (e *explorer) look() *exploreRequest {
 
 // modelReady fills what depends on the model in use: its units, its table.
 func (e *explorer) modelReady() {
-	units := e.c.model.arch.Units()
-	found := false
-	for _, u := range units {
-		found = found || u.Name == e.unit
-	}
-	if !found {
+	if _, ok := e.c.model.arch.Unit(e.unit); !ok {
 		e.unit = defaultUnit
 	}
 	e.fillUnits()
@@ -93,28 +89,39 @@ func (e *explorer) choose() {
 func (e *explorer) remember() {
 	// The browser's URLSearchParams rather than net/url, which would add
 	// its code to the module every page downloads.
-	q := js.Global().Get("URLSearchParams").New()
+	q := js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")) // keeping the page's own, ?workers= say
 	if m := e.c.opts.model; m != "" {
 		q.Call("set", "model", m)
 	}
 	q.Call("set", "unit", e.unit)
+	q.Call("delete", "shuffle")
 	if !e.shuffle {
 		q.Call("set", "shuffle", "off")
 	}
+	q.Call("delete", "table")
 	if e.table != "" {
 		q.Call("set", "table", e.table)
 	}
 	js.Global().Get("history").Call("replaceState", nil, "", "?"+q.Call("toString").String())
 }
 
-// show lays out what the worker answered for a picture.
+// show lays out what the worker answered for a picture, as the answer
+// says it was asked (a live frame may come back after the reader chose
+// another unit or switched the shuffle).
 func (e *explorer) show(res *result) {
 	in := res.inside
 	if !in.Truthy() {
 		return
 	}
+	arch := res.model.arch
+	unit := in.Get("unit")
+	shape, ok := arch.Unit(unit.Get("name").String())
+	if !ok {
+		return
+	}
+	shuffle := in.Get("shuffle").Bool()
 	without := ""
-	if !e.shuffle {
+	if !shuffle {
 		without = " (without the shuffle)"
 	}
 	stages := in.Get("stages")
@@ -123,23 +130,26 @@ func (e *explorer) show(res *result) {
 			e.stages[i].show(stages.Index(i), stageCaption(stages.Index(i))+without)
 		}
 	}
-	unit := in.Get("unit")
 	steps := unit.Get("steps")
-	shape, _ := e.unitShape()
 	e.unitTitle.SetTextContent(fmt.Sprintf("Inside %s", shape.Name))
-	e.unitNote.SetTextContent(unitNote(shape, e.c.model.arch, e.shuffle))
+	e.unitNote.SetTextContent(unitNote(shape, arch, shuffle))
 	for i := range e.steps {
 		if i < steps.Length() {
-			e.steps[i].show(steps.Index(i), stepCaption(steps.Index(i), shape, e.c.model.arch.Groups)+without)
+			e.steps[i].show(steps.Index(i), stepCaption(steps.Index(i), shape, arch.Groups)+without)
 		}
 	}
-	perm := make([]int, unit.Get("perm").Length())
-	for i := range perm {
-		perm[i] = unit.Get("perm").Index(i).Int()
+	// Figure 1 depends on the unit only: live video redraws it only when
+	// the unit or the model changes.
+	if drawn := res.model.name + " " + shape.Name; drawn != e.figure1Drawn {
+		perm := make([]int, unit.Get("perm").Length())
+		for i := range perm {
+			perm[i] = unit.Get("perm").Index(i).Int()
+		}
+		e.drawFigure1(shape, arch, perm)
+		e.figure1Drawn = drawn
 	}
-	e.drawFigure1(shape, perm)
 
-	if e.shuffle {
+	if shuffle {
 		e.ablation.SetAttribute("hidden", "")
 	} else {
 		e.ablation.RemoveAttribute("hidden")

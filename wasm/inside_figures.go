@@ -19,16 +19,6 @@ import (
 // seedGroups are the group counts of the seed implementation's variants.
 var seedGroups = []int{1, 2, 3, 4, 8}
 
-// unitShape is the unit looked inside, in the model in use.
-func (e *explorer) unitShape() (engine.UnitShape, bool) {
-	for _, u := range e.c.model.arch.Units() {
-		if u.Name == e.unit {
-			return u, true
-		}
-	}
-	return engine.UnitShape{}, false
-}
-
 // fillUnits lists the model's units in the unit menu.
 func (e *explorer) fillUnits() {
 	e.unitPicker.SetTextContent("")
@@ -182,7 +172,7 @@ func tableRow(d dom.Document, tag string, cells ...string) *dom.BasicHTMLElement
 
 func size(s int) string { return fmt.Sprintf("%d×%d", s, s) }
 
-// count writes a number with thin groupings: 1.9 M, 140 M, 5,280.
+// count writes a number shortly: 1.9 M, 140 M, 11 k, 5280.
 func count(n int64) string {
 	switch {
 	case n >= 10_000_000:
@@ -222,10 +212,10 @@ func unitNote(u engine.UnitShape, a engine.Architecture, shuffle bool) string {
 // compress conv's channels, coloured by group, and the channels each
 // group of the next grouped conv reads, with the shuffle and without. A
 // table says the same in numbers, for those who cannot see it.
-func (e *explorer) drawFigure1(u engine.UnitShape, perm []int) {
-	g := e.c.model.arch.Groups
+func (e *explorer) drawFigure1(u engine.UnitShape, arch engine.Architecture, perm []int) {
+	g := arch.Groups
 	next := "3×3 conv"
-	if e.c.model.arch.Depthwise {
+	if arch.Depthwise {
 		next = "expand conv" // a depthwise 3x3 mixes nothing; the expand conv is the next grouped one
 	}
 	identity := make([]int, len(perm))

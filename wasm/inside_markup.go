@@ -36,7 +36,7 @@ func (e *explorer) render() dom.Node {
 		e.choose()
 	})
 
-	e.ablation = element(d, "section", "class", "ablation", "aria-labelledby", "ablation-title", "hidden", "")
+	e.ablation = element(d, "section", "class", "ablation", "aria-labelledby", "ablation-title", "aria-live", "polite", "hidden", "")
 	ablationTitle := element(d, "h3", "id", "ablation-title")
 	ablationTitle.SetTextContent("Without the channel shuffle")
 	why := &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p")}
@@ -87,7 +87,8 @@ func (e *explorer) render() dom.Node {
 		e.showTable()
 		e.remember()
 	})
-	e.archTable = element(d, "div", "class", "arch-table")
+	// The table scrolls sideways on a narrow screen: a region the keyboard can reach.
+	e.archTable = element(d, "div", "class", "arch-table", "role", "region", "tabindex", "0", "aria-label", "The architecture table")
 	appendAll(arch, archTitle, tableLabel, e.groupsTable(), e.archTable)
 
 	appendAll(root, title, controls, e.ablation, stages, unit, arch)

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -128,7 +129,8 @@ func TestInside(t *testing.T) {
 			}
 		}
 	}
-	if view.Rows < 16+3+3 || view.Current != "stage3.unit1" {
+	// The stem, 3 stage headings, 16 units, the pool and the classifier.
+	if view.Rows != 1+3+16+2 || view.Current != "stage3.unit1" {
 		t.Errorf("the architecture table has %d rows, marking %q as the unit shown", view.Rows, view.Current)
 	}
 	screenshotExplorer(t, b)
@@ -141,6 +143,17 @@ func TestInside(t *testing.T) {
 	}
 	if view.Ablation[0] == native.Index {
 		t.Errorf("without the shuffle the first class is still %d: the ablation did nothing", native.Index)
+	}
+	var ref map[string]struct {
+		Chelsea struct {
+			NoShuffleTop5 []int `json:"noshuffle_top5"`
+		} `json:"chelsea"`
+	}
+	if err := json.Unmarshal(shared.Read(t, "testdata/stages/reference.json"), &ref); err != nil {
+		t.Fatal(err)
+	}
+	if want := ref["megvii_g3_0.5x"].Chelsea.NoShuffleTop5[0]; view.Ablation[0] != want {
+		t.Errorf("without the shuffle the page gives class %d first, PyTorch %d", view.Ablation[0], want)
 	}
 	if !strings.Contains(view.Address, "shuffle=off") || !strings.Contains(view.Address, "unit=stage3.unit1") {
 		t.Errorf("the address %q does not hold the view", view.Address)

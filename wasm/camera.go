@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall/js"
 	"time"
@@ -81,11 +82,24 @@ func (c *classifier) cameraLoop(cam *camera) {
 	}
 }
 
+// collectEvery is how often, in live frames, the page collects its Go
+// garbage. Each frame's answer reaches Go as js.Values, and the JavaScript
+// objects they stand for (the pictures' pixels, about 600 kB a frame) live
+// until Go's collector finds those values unreachable; but Go's own heap
+// grows so slowly that, left alone, it collected about every 700 frames,
+// when the page's JavaScript heap had reached 400-500 MB
+// (TestWebcamMemory). A collection of the page's small Go heap takes a
+// millisecond or two.
+const collectEvery = 30
+
 // countFrame updates frames/s over the last two seconds.
 func (c *classifier) countFrame(cam *camera) {
 	now := time.Now()
 	framesClassified++
 	js.Global().Set("shufflenetFrames", framesClassified)
+	if framesClassified%collectEvery == 0 {
+		runtime.GC()
+	}
 	cam.done = append(cam.done, now)
 	for len(cam.done) > 0 && now.Sub(cam.done[0]) > 2*time.Second {
 		cam.done = cam.done[1:]

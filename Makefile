@@ -13,7 +13,7 @@ GEN     := web/static/gen
 SIMD    := GOEXPERIMENT=simd
 WASM_SRC := $(shell find engine weights wasm internal/simd128 -name '*.go' -not -name '*_test.go') go.mod
 
-.PHONY: run test test-deps build release wasm weights bench bench-peer check-format vet wasm-check wasm-test fuzz-smoke mutate worker worker-dev worker-size worker-deploy
+.PHONY: run test test-deps build release wasm weights bench bench-peer bench-torch check-format vet wasm-check wasm-test fuzz-smoke mutate worker worker-dev worker-size worker-deploy
 
 ## run: build the wasm, fetch and convert the default weights if missing, serve the page.
 run: build weights
@@ -78,7 +78,7 @@ test: test-deps check-format vet wasm-check wasm wasm-test worker
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test $$($(GO) list ./... | grep -v -e '/web$$' -e '/server/edge$$')
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./web
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./server/edge
-	SHUFFLENET_SHARED=$(SHARED) $(GO) test -skip '^TestSoak$$' ./engine/... ./weights/checkpoint/... ./cmd/shufflenet/...
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test -skip '^(TestSoak|TestServerMemory)$$' ./engine/... ./weights/checkpoint/... ./cmd/shufflenet/...
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -race ./server ./engine/classify/... ./weights/zoo/...
 	$(MAKE) fuzz-smoke
 
@@ -163,21 +163,37 @@ bench:
 	@echo "in Chromium, plain Go kernels:"
 	$(GO) run ./internal/browserbench -simd128=off -- -test.run '^$$' -test.bench Forward -test.benchtime 2s
 
-## bench-peer: the peer benchmark (ONNX Runtime Web, PyTorch if there) with
-## this engine plugged in, from $(SHARED)/bench; then this engine and ONNX
+## bench-peer: the peer benchmark (ONNX Runtime Web and CPU, PyTorch, which
+## it installs as root) with this engine plugged in, in the browser and
+## natively (cmd/shufflenet-bench), from $(SHARED)/bench; then this engine and ONNX
 ## Runtime Web on the bench's page in Chromium, Firefox ESR and WebKitGTK
 ## (BenchmarkPeerBrowsers: the bench itself drives Chromium only). Its knobs
 ## pass through: BENCH_WORK, MODELS, THREADS, RUNS, ROUNDS (e.g. RUNS=30
 ## ROUNDS=1 MODELS=seed_g3_1x). The checkpoints are converted to f32
-## weights files in $(PEER) once.
+## weights files in $(PEER) once. Last, the server's resident memory after
+## 1,000 classifications (TestServerMemory).
 PEER        := build/bench-peer
 PEER_MODELS := seed_g3_1x seed_g8_1x megvii_g3_0.5x megvii_g3_1.0x
-bench-peer: wasm $(PEER_MODELS:%=$(PEER)/%.safetensors)
+bench-peer: wasm $(PEER_MODELS:%=$(PEER)/%.safetensors) bench-torch
 	cp $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm $(GEN)/wasm_exec.js web/static/simd128.js web/bench/shufflenet-go.mjs $(PEER)/
+	$(SIMD) $(GO) build $(BUILDVCS) -o $(PEER)/shufflenet-bench ./cmd/shufflenet-bench
 	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" THREADS="$(THREADS)" RUNS="$(RUNS)" ROUNDS="$(ROUNDS)" \
-	ENGINE_MODULE="$(abspath $(PEER))/shufflenet-go.mjs" ENGINE_ROOT="$(abspath $(PEER))" $(SHARED)/bench/run.sh
+	ENGINE_MODULE="$(abspath $(PEER))/shufflenet-go.mjs" ENGINE_ROOT="$(abspath $(PEER))" \
+	NATIVE_CMD="$(abspath $(PEER))/shufflenet-bench" NATIVE_NAME=shufflenet-go-native $(SHARED)/bench/run.sh
 	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" RUNS="$(RUNS)" SHUFFLENET_SHARED=$(SHARED) \
 	$(GO) test ./web -run '^$$' -bench '^BenchmarkPeerBrowsers$$' -benchtime 1x -v
+	@echo "the server's memory under load (1,000 /api/classify requests):"
+	@out=$$(SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./cmd/shufflenet -count 1 -run '^TestServerMemory$$' -v 2>&1); \
+	status=$$?; echo "$$out" | grep -e 'RSS' -e '^---' -e 'FAIL' -e 'memory_test'; exit $$status
+
+# bench-torch gives the peer benchmark its PyTorch rows: Debian's
+# python3-torch, installed with apt (after apt-get update) when
+# /usr/bin/python3 cannot import torch and this runs as root; otherwise the
+# bench skips those rows and says so. (make test does not need it.)
+bench-torch:
+	@if /usr/bin/python3 -c 'import torch' 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-torch; \
+	else echo "bench-peer: no PyTorch rows: /usr/bin/python3 has no torch (apt-get install python3-torch as root)"; fi
 
 $(PEER)/seed_%.safetensors: $(SHARED)/bench/models/seed_%.pth | build
 	mkdir -p $(PEER) && ./bin/shufflenet convert --dtype f32 --checkpoint $< --out $@

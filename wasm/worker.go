@@ -45,7 +45,7 @@ type loadedModel struct {
 }
 
 // serveInference exports globalThis.shufflenet = {load, classify, run,
-// features, train, head, collect} for web/static/worker.js and the benchmarks. They return a
+// features, train, head, collect, prime} for web/static/worker.js and the benchmarks. They return a
 // plain object, with an "error" field when something is wrong, because
 // exceptions do not cross the boundary.
 func serveInference() {
@@ -58,6 +58,7 @@ func serveInference() {
 		"train":    guarded(in.train),
 		"head":     guarded(in.useHead),
 		"collect":  guarded(collect),
+		"prime":    guarded(in.prime),
 	}))
 }
 

@@ -17,6 +17,14 @@
 // epochs, loss]} while a head trains
 'use strict';
 
+// Chromium runs the engine's code unoptimized until it has run for a while
+// (see wasm/prime.go), so the worker runs it while it has nothing else to
+// do: from a moment after it has loaded a model, it classifies a blank
+// picture with it twice. Each of these steps is one classification, none
+// starts while a message waits, and a classification asked for ends them
+// (it does their work): a picture that comes meanwhile waits for one step
+// at most. A picture given the moment the model is loaded goes first.
+
 let engine;
 let scriptsFailed; // why the scripts did not load, if they did not
 
@@ -58,10 +66,47 @@ function handle(msg) {
   throw new Error(`unknown message ${msg.type}`);
 }
 
+// whenIdle adds steps to run while no message waits, the first after wait
+// ms. A step is a timer's task some ms after the last one, rather than at
+// once: a message that came during a step is then handled first (a worker
+// may run a due timer before a message that came earlier).
+const steps = [];
+const pause = 10; // ms
+let notBefore = 0; // when the next step may start (performance.now())
+let timer;
+function whenIdle(wait, ...more) {
+  steps.push(...more);
+  notBefore = performance.now() + wait;
+  later(wait);
+}
+
+function later(ms) {
+  clearTimeout(timer);
+  timer = setTimeout(runStep, ms);
+}
+
+function runStep() {
+  if (waiting > 0 || steps.length === 0) return; // the last message handled calls later
+  const early = notBefore - performance.now();
+  if (early > 0) {
+    later(early);
+    return;
+  }
+  try {
+    steps.shift()();
+  } catch (e) {
+    console.warn(`the engine could not warm up: ${e.message}`);
+  }
+  later(pause);
+}
+
 // Messages are handled one at a time, in order: a 'load' sent right after
 // 'init' waits for the engine to start.
 let queue = Promise.resolve();
+let waiting = 0; // messages received and not yet answered
 self.onmessage = ({ data: msg }) => {
+  waiting++;
+  if (msg.type === 'classify' || msg.type === 'features' || msg.type === 'train') steps.length = 0; // real work replaces them
   queue = queue.then(async () => {
     try {
       const result = await handle(msg);
@@ -77,10 +122,15 @@ self.onmessage = ({ data: msg }) => {
         const transfer = result?.transfer ?? [];
         if (result) delete result.transfer;
         self.postMessage({ id: msg.id, result }, transfer);
-        if (msg.type === 'load') engine.collect(); // garbage from the load, once the page has its answer
+        if (msg.type === 'load') {
+          engine.collect(); // garbage from the load, once the page has its answer
+          whenIdle(250, () => engine.prime(msg.name), () => engine.prime(msg.name));
+        }
       }
     } catch (e) {
       self.postMessage({ id: msg.id, error: String(e && e.message || e) });
+    } finally {
+      if (--waiting === 0) later(pause);
     }
   });
 };

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/engine/classify"
 	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
@@ -121,11 +122,17 @@ func handOver(t *testing.T, d browsertest.Driver, way, url, name, src string) cl
 // nativeTop1 is the native engine's first class for a photo, from the
 // same weights file as the site's.
 func nativeTop1(t *testing.T, photo []byte) prediction {
+	return nativeFirstClass(t, photo, (*weights.Model).Network)
+}
+
+// nativeFirstClass is nativeTop1 with the network build makes of the
+// weights file (Network, or NetworkWithoutShuffle).
+func nativeFirstClass(t *testing.T, photo []byte, build func(*weights.Model) (*engine.Network, error)) prediction {
 	m, err := weights.Decode(weightsFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := m.Network()
+	net, err := build(m)
 	if err != nil {
 		t.Fatal(err)
 	}

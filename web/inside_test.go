@@ -14,8 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/shufflenet-go/shufflenet/engine/classify"
-	"github.com/shufflenet-go/shufflenet/engine/preprocess"
 	"github.com/shufflenet-go/shufflenet/internal/browsertest"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
 	"github.com/shufflenet-go/shufflenet/weights"
@@ -62,29 +60,6 @@ const readInside = `(() => {
 	};
 })()`
 
-// nativeNoShuffleTop1 is the native engine's first class for a photo with
-// the network built without its shuffle (what `shufflenet classify
-// --no-shuffle` runs), from the same weights file as the site's.
-func nativeNoShuffleTop1(t *testing.T, photo []byte) int {
-	m, err := weights.Decode(weightsFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := m.NetworkWithoutShuffle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	input, err := preprocess.Tensor(context.Background(), photo, m.Arch.Input, preprocess.DefaultMaxPixels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logits, err := net.Forward(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return classify.Top(logits, 1)[0].Index
-}
-
 // The explorer at /inside/: a photo goes through the network, the stage
 // thumbnails and the chosen unit's steps appear with text alternatives,
 // Figure 1 comes from the engine's permutation, switching the shuffle off
@@ -93,7 +68,7 @@ func nativeNoShuffleTop1(t *testing.T, photo []byte) int {
 // axe-core finds no WCAG 2.1 AA violation.
 func TestInside(t *testing.T) {
 	photo := "images/chelsea.png"
-	native, nativeAblation := nativeTop1(t, shared.Read(t, photo)), nativeNoShuffleTop1(t, shared.Read(t, photo))
+	native, nativeAblation := nativeTop1(t, shared.Read(t, photo)), nativeFirstClass(t, shared.Read(t, photo), (*weights.Model).NetworkWithoutShuffle).Index
 	axe := axeSource(t)
 	site := startSite(t)
 	b := browsertest.New(t, fakeCamera(catVideo(t, 30))...)

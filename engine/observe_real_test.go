@@ -468,3 +468,34 @@ func naiveConv(in []float32, size int, l engine.Layer, s engine.ConvShape) []flo
 	}
 	return out
 }
+
+// The pooled features a head is trained on (Network.Features) are the
+// average of PyTorch's stage-4 output over its 7x7 positions.
+func TestFeaturesMatchPyTorch(t *testing.T) {
+	ref := readStagesReference(t)
+	for _, m := range realModels {
+		t.Run(m.name, func(t *testing.T) {
+			var shapes [][3]int
+			ref.get(t, m.name, "stage_shapes", &shapes)
+			stage4 := shared.NPY(t, m.stages+"_stage4.npy")
+			channels, hw := shapes[3][0], shapes[3][1]*shapes[3][2]
+			want := make([]float32, channels)
+			for c := range want {
+				var sum float64
+				for _, v := range stage4[c*hw : (c+1)*hw] {
+					sum += float64(v)
+				}
+				want[c] = float32(sum / float64(hw))
+			}
+			n, _ := m.networks(t)
+			if _, err := n.Forward(shared.NPY(t, m.input)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := n.Features()
+			if err != nil {
+				t.Fatal(err)
+			}
+			withinPyTorch(t, got, want)
+		})
+	}
+}

@@ -306,6 +306,7 @@ func extractFeatures(net *engine.Network, folder trainFolder, fraction float64, 
 	var empty []error
 	for c, files := range folder.files {
 		held := heldOut(len(files), fraction)
+		firstHeld := len(ex.heldOut)
 		var failed []string
 		for i, path := range files {
 			if progress != nil {
@@ -346,6 +347,14 @@ func extractFeatures(net *engine.Network, folder trainFolder, fraction float64, 
 					ex.train = append(ex.train, head.Sample{Features: f, Class: c})
 				}
 			}
+		}
+		if ex.perClass[c].train == 0 && ex.perClass[c].heldOut > 0 {
+			// Every training image failed to decode but a held-out one did:
+			// a class needs something to train on more than a test.
+			fmt.Fprintf(warnings, "shufflenet: warning: class %q: none of its training images decoded; its held-out ones train instead\n", folder.classes[c])
+			ex.train = append(ex.train, ex.heldOut[firstHeld:]...)
+			ex.heldOut = ex.heldOut[:firstHeld]
+			ex.perClass[c].train, ex.perClass[c].heldOut = ex.perClass[c].heldOut, 0
 		}
 		switch {
 		case ex.perClass[c].train == 0:

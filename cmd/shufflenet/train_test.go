@@ -328,3 +328,27 @@ func TestServeWithHead(t *testing.T) {
 		t.Errorf("serve with a head for no model it serves: %v", err)
 	}
 }
+
+// A class of two images whose training one does not decode trains on its
+// held-out one rather than failing: a class needs something to learn from
+// more than something to test on.
+func TestTrainOnHeldOutWhenTrainingImagesFail(t *testing.T) {
+	dir := t.TempDir()
+	writeCrops(t, filepath.Join(dir, "cat"), teachClasses["cat"], 3)
+	writeCrops(t, filepath.Join(dir, "coffee"), teachClasses["coffee"], 2)
+	// Of coffee's 00.png and 01.png the second is held out; the first breaks.
+	if err := os.WriteFile(filepath.Join(dir, "coffee", "00.png"), []byte("not a PNG"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "h.json")
+	var report bytes.Buffer
+	if err := run([]string{"train", "--weights", megviiWeightsFile(t, t.TempDir()), "--out", out, dir}, &report); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(report.String(), "coffee (1+0)") {
+		t.Errorf("the report does not show coffee training on its held-out image:\n%s", report.String())
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
+}

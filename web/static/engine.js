@@ -177,51 +177,48 @@ export class Pool {
   // inside, {unit, shuffle}, has the engine look inside the network too
   // (the /inside/ page; see wasm/explore.go); head, {id, file}, answers
   // with a head's classes instead of the model's (see useHead).
-  async classify(name, picture, top, heatmap, skipIfBusy, inside, head) {
-    const w = await this.acquire(name, skipIfBusy);
-    if (!w) return null;
-    try {
+  classify(name, picture, top, heatmap, skipIfBusy, inside, head) {
+    return this.withWorker(name, skipIfBusy, async (w) => {
       await this.useHead(w, name, head);
       const { width, height } = picture;
       const copy = picture.pixels.slice(); // the page keeps its picture, to classify again
-      return await this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap, inside, head: head?.id ?? '' }, [copy.buffer]);
-    } finally {
-      this.release(w);
-    }
+      return this.call(w, { type: 'classify', name, pixels: copy.buffer, width, height, top, heatmap, inside, head: head?.id ?? '' }, [copy.buffer]);
+    });
   }
 
   // features answers a picture's pooled features (Float32Array) for model
   // name: an example for the Teach mode.
-  async features(name, picture) {
-    const w = await this.acquire(name, false);
-    try {
+  features(name, picture) {
+    return this.withWorker(name, false, async (w) => {
       const { width, height } = picture;
       const copy = picture.pixels.slice();
       return (await this.call(w, { type: 'features', name, pixels: copy.buffer, width, height }, [copy.buffer])).features;
-    } finally {
-      this.release(w);
-    }
+    });
   }
 
   // train trains a head for model name on one worker: examples' features
   // (Float32Array, one after another) and labels (Int32Array), reporting
   // progress(epoch, epochs, loss); it answers {head (the file's bytes), accuracy, ms}.
-  async train(name, classes, features, labels, onProgress) {
-    const w = await this.acquire(name, false);
-    try {
-      return await this.call(w, { type: 'train', name, classes, features: features.buffer, labels: labels.buffer }, [], onProgress);
-    } finally {
-      this.release(w);
-    }
+  train(name, classes, features, labels, onProgress) {
+    return this.withWorker(name, false, (w) =>
+      this.call(w, { type: 'train', name, classes, features: features.buffer, labels: labels.buffer }, [], onProgress));
   }
 
   // checkHead has a worker with model name take a head ({id, file: the
   // head file's bytes}), which the engine checks against the model, and
   // answers its classes; a bad file or another model's head is refused.
-  async checkHead(name, head) {
-    const w = await this.acquire(name, false);
+  checkHead(name, head) {
+    return this.withWorker(name, false, (w) => this.useHead(w, name, head, true));
+  }
+
+  // withWorker runs work(w) on a free worker w that has the model, which
+  // it holds meanwhile (see acquire), and answers what work answers; with
+  // skipIfBusy it answers null at once when there is none.
+  async withWorker(name, skipIfBusy, work) {
+    const w = await this.acquire(name, skipIfBusy);
+    if (!w) return null;
     try {
-      return await this.useHead(w, name, head, true);
+      return await work(w);
     } finally {
       this.release(w);
     }

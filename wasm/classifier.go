@@ -35,8 +35,7 @@ type classifier struct {
 	video      *dom.HTMLVideoElement
 	caption    *dom.BasicHTMLElement
 	results    *dom.HTMLDivElement
-	list       *dom.HTMLOListElement
-	rows       []resultRow
+	topList    resultList
 	summary    *dom.HTMLParagraphElement
 	status     *dom.HTMLParagraphElement
 	progress   *dom.HTMLProgressElement
@@ -385,7 +384,7 @@ func (c *classifier) show(res *result, m readyModel) {
 	if c.camera == nil { // live, the video shows itself
 		drawRGBA(c.picture, res.input, m.size)
 	}
-	c.showRows(res.top)
+	c.topList.show(c.doc, res.top)
 	if len(res.top) > 0 {
 		first := res.top[0]
 		c.picture.SetAttribute("aria-label", fmt.Sprintf("%s: most likely %s (%.0f%%)", c.name, first.label, 100*first.prob))
@@ -416,26 +415,33 @@ func (c *classifier) show(res *result, m readyModel) {
 	dispatch(c.host, "classified", detail)
 }
 
-// showRows updates the result list in place, making rows only when their
-// number changes (live video updates it every frame).
-func (c *classifier) showRows(top []prediction) {
-	if len(c.rows) != len(top) {
-		c.list.SetTextContent("")
-		c.rows = c.rows[:0]
+// resultList is a list of classes with their probabilities and bars,
+// updated in place: rows are made only when their number changes (live
+// video updates the list every frame).
+type resultList struct {
+	list *dom.HTMLOListElement
+	rows []resultRow
+}
+
+// show puts top in the list.
+func (l *resultList) show(doc dom.Document, top []prediction) {
+	if len(l.rows) != len(top) {
+		l.list.SetTextContent("")
+		l.rows = l.rows[:0]
 		for range top {
 			r := resultRow{
-				item:  &dom.HTMLLIElement{BasicHTMLElement: element(c.doc, "li")},
-				label: &dom.HTMLSpanElement{BasicHTMLElement: element(c.doc, "span", "class", "label")},
-				prob:  &dom.HTMLSpanElement{BasicHTMLElement: element(c.doc, "span", "class", "prob")},
-				bar:   &dom.HTMLSpanElement{BasicHTMLElement: element(c.doc, "span", "class", "bar", "aria-hidden", "true")},
+				item:  &dom.HTMLLIElement{BasicHTMLElement: element(doc, "li")},
+				label: &dom.HTMLSpanElement{BasicHTMLElement: element(doc, "span", "class", "label")},
+				prob:  &dom.HTMLSpanElement{BasicHTMLElement: element(doc, "span", "class", "prob")},
+				bar:   &dom.HTMLSpanElement{BasicHTMLElement: element(doc, "span", "class", "bar", "aria-hidden", "true")},
 			}
 			appendAll(r.item, r.label, r.prob, r.bar)
-			c.list.AppendChild(r.item)
-			c.rows = append(c.rows, r)
+			l.list.AppendChild(r.item)
+			l.rows = append(l.rows, r)
 		}
 	}
 	for i, p := range top {
-		r := c.rows[i]
+		r := l.rows[i]
 		pct := fmt.Sprintf("%.1f%%", 100*p.prob)
 		r.item.SetAttribute("data-index", fmt.Sprint(p.index))
 		r.label.SetTextContent(p.label)

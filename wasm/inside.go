@@ -30,7 +30,7 @@ type explorer struct {
 	shuffleSwitch *dom.HTMLInputElement
 	tablePicker   *dom.HTMLSelectElement
 	ablation      *dom.BasicHTMLElement // the top classes without the shuffle, beside the classifier's
-	ablationList  *dom.HTMLOListElement
+	ablationTop   resultList            // its top classes
 	stages        [4]mapFigure
 	unitTitle     *dom.BasicHTMLElement
 	unitNote      *dom.HTMLParagraphElement
@@ -153,7 +153,7 @@ func (e *explorer) show(res *result) {
 		e.ablation.SetAttribute("hidden", "")
 	} else {
 		e.ablation.RemoveAttribute("hidden")
-		e.showAblation(in.Get("top"))
+		e.ablationTop.show(e.c.doc, predictionsOf(in.Get("top")))
 	}
 	e.timing.SetTextContent(fmt.Sprintf("This look inside took %.1f ms in the worker: %.1f ms for the network, copying its maps out, and %.1f ms to draw them.",
 		in.Get("ms").Float()+in.Get("renderMs").Float(), in.Get("ms").Float(), in.Get("renderMs").Float()))
@@ -199,23 +199,5 @@ func stepCaption(m js.Value, u engine.UnitShape, groups int) string {
 			return fmt.Sprintf("4. Unit output: the expand conv's %d maps, coloured by its groups, beside the %d of the pooled shortcut (grey).", u.MainOut, u.In)
 		}
 		return fmt.Sprintf("4. Unit output: the unit's input plus the expand conv's maps, %d of %d×%d, coloured by the expand conv's groups.", channels, size, size)
-	}
-}
-
-// showAblation lists the top classes of the network without its shuffle.
-func (e *explorer) showAblation(top js.Value) {
-	e.ablationList.SetTextContent("")
-	for i := range top.Length() {
-		p := top.Index(i)
-		item := element(e.c.doc, "li", "data-index", fmt.Sprint(p.Get("index").Int()))
-		label := element(e.c.doc, "span", "class", "label")
-		label.SetTextContent(p.Get("label").String())
-		prob := element(e.c.doc, "span", "class", "prob")
-		pct := fmt.Sprintf("%.1f%%", 100*p.Get("prob").Float())
-		prob.SetTextContent(pct)
-		bar := element(e.c.doc, "span", "class", "bar", "aria-hidden", "true")
-		bar.Style().SetProperty("width", pct, "")
-		appendAll(item, label, prob, bar)
-		e.ablationList.AppendChild(item)
 	}
 }

@@ -41,8 +41,8 @@ func (e *explorer) render() dom.Node {
 	ablationTitle.SetTextContent("Without the channel shuffle")
 	why := &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p")}
 	why.SetTextContent("The same weights, with every shuffle replaced by doing nothing: each group now reads only the channels its own group made, stage after stage. Compare with the list above.")
-	e.ablationList = &dom.HTMLOListElement{BasicHTMLElement: element(d, "ol", "class", "top", "aria-label", "The most likely classes without the channel shuffle")}
-	appendAll(e.ablation, ablationTitle, why, e.ablationList)
+	e.ablationTop = resultList{list: &dom.HTMLOListElement{BasicHTMLElement: element(d, "ol", "class", "top", "aria-label", "The most likely classes without the channel shuffle")}}
+	appendAll(e.ablation, ablationTitle, why, e.ablationTop.list)
 
 	stages := element(d, "section", "aria-labelledby", "stages-title")
 	stagesTitle := element(d, "h3", "id", "stages-title")

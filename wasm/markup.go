@@ -14,7 +14,6 @@ import (
 func (c *classifier) render() {
 	d := c.doc
 	c.parent.SetTextContent("")
-	c.rows = nil
 	c.file, c.drop, c.cameraBtn, c.fps, c.heatSwitch, c.picker = nil, nil, nil, nil, nil, nil
 	c.frame = &dom.HTMLDivElement{BasicHTMLElement: element(d, "div", "class", "classifier "+c.opts.theme, "role", "group", "aria-label", "ShuffleNet classifier")}
 	c.errorBox = &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "error", "role", "alert", "hidden", "")}
@@ -71,11 +70,11 @@ func (c *classifier) render() {
 	appendAll(view, stage, c.caption)
 
 	c.results = &dom.HTMLDivElement{BasicHTMLElement: element(d, "div", "class", "results", "aria-busy", "false")}
-	c.list = &dom.HTMLOListElement{BasicHTMLElement: element(d, "ol", "class", "top", "aria-label", c.say("top"))}
+	c.topList = resultList{list: &dom.HTMLOListElement{BasicHTMLElement: element(d, "ol", "class", "top", "aria-label", c.say("top"))}}
 	c.summary = &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "summary visually-hidden", "aria-live", "polite")}
 	c.status = &dom.HTMLParagraphElement{BasicHTMLElement: element(d, "p", "class", "status")}
 	c.progress = &dom.HTMLProgressElement{BasicHTMLElement: element(d, "progress", "class", "progress", "aria-label", "Downloading the model", "hidden", "")}
-	appendAll(c.results, c.list, c.summary, c.status, c.progress)
+	appendAll(c.results, c.topList.list, c.summary, c.status, c.progress)
 
 	appendAll(c.frame, view, c.results)
 	c.parent.AppendChild(c.frame)

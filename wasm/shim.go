@@ -109,13 +109,18 @@ func (s shim) classify(m readyModel, p picture, top int, heatmap, skipIfBusy boo
 	if err != nil || !res.Truthy() {
 		return nil, err
 	}
-	list := res.Get("top")
-	r := &result{top: make([]prediction, list.Length()), ms: res.Get("ms").Float(), input: res.Get("input"), heatmap: res.Get("heatmap"), inside: res.Get("inside")}
-	for i := range r.top {
+	return &result{top: predictionsOf(res.Get("top")), ms: res.Get("ms").Float(), input: res.Get("input"), heatmap: res.Get("heatmap"), inside: res.Get("inside")}, nil
+}
+
+// predictionsOf reads a list of predictions as the engine answers them
+// ([{index, label, prob}], see topJS).
+func predictionsOf(list js.Value) []prediction {
+	top := make([]prediction, list.Length())
+	for i := range top {
 		p := list.Index(i)
-		r.top[i] = prediction{index: p.Get("index").Int(), label: p.Get("label").String(), prob: p.Get("prob").Float()}
+		top[i] = prediction{index: p.Get("index").Int(), label: p.Get("label").String(), prob: p.Get("prob").Float()}
 	}
-	return r, nil
+	return top
 }
 
 // idle reports whether a worker is free to classify now.

@@ -85,7 +85,7 @@ func (t *teacher) addExamples(k *taught, files []js.Value) {
 	var failed []string
 	for _, f := range files {
 		if c.model.name != m.name {
-			t.showError(fmt.Sprintf("The model changed while pictures were added; the rest were left out (examples are one model's)."))
+			t.showError("The model changed while pictures were added; the rest were left out (examples are one model's).")
 			break
 		}
 		if t.examples() >= maxTaughtExamples {
@@ -106,9 +106,7 @@ func (t *teacher) addExamples(k *taught, files []js.Value) {
 		if c.model.name != m.name {
 			continue // reported at the top of the loop
 		}
-		t.model = m.name
-		k.examples = append(k.examples, features)
-		t.showCount(k)
+		t.keep(k, m, features)
 	}
 	t.announceCount(k)
 	if len(failed) > 0 {
@@ -151,10 +149,15 @@ func (t *teacher) captureWhileHeld(k *taught) {
 		if !k.holding || c.model.name != m.name {
 			return // let go (or another model chosen) while the frame was on its way
 		}
-		t.model = m.name
-		k.examples = append(k.examples, features)
-		t.showCount(k)
+		t.keep(k, m, features)
 	}
+}
+
+// keep adds an example, model m's features of a picture, to class k.
+func (t *teacher) keep(k *taught, m readyModel, features []float32) {
+	t.model = m.name
+	k.examples = append(k.examples, features)
+	t.showCount(k)
 }
 
 // sameModel reports whether the model in use is the one the examples come

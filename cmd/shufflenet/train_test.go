@@ -151,18 +151,8 @@ func TestTrainThenClassifyWithHead(t *testing.T) {
 
 	// A head file for another network (another sha256) is refused, as is
 	// one for this network run without its shuffles.
-	f, err := weights.DecodeHead(readFile(t, out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Base.SHA256 = strings.Repeat("ab", 32)
-	other, err := weights.EncodeHead(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherPath := filepath.Join(tmp, "other.head.json")
-	os.WriteFile(otherPath, other, 0o644)
-	err = run([]string{"classify", "--weights", w, "--head", otherPath, heldOut[0]}, &bytes.Buffer{})
+	otherPath := headForAnotherModel(t, out)
+	err := run([]string{"classify", "--weights", w, "--head", otherPath, heldOut[0]}, &bytes.Buffer{})
 	if !errors.Is(err, weights.ErrHeadMismatch) || !strings.Contains(err.Error(), otherPath) {
 		t.Errorf("a head for another model: %v", err)
 	}
@@ -312,18 +302,8 @@ func TestServeWithHead(t *testing.T) {
 		}
 	}
 
-	f, err := weights.DecodeHead(readFile(t, out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Base.SHA256 = strings.Repeat("ab", 32)
-	other, err := weights.EncodeHead(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherPath := filepath.Join(t.TempDir(), "other.json")
-	os.WriteFile(otherPath, other, 0o644)
-	err = run([]string{"serve", "--addr", "127.0.0.1:0", "--weights", weightsDir, "--fetch=false", "--head", otherPath}, &bytes.Buffer{})
+	otherPath := headForAnotherModel(t, out)
+	err := run([]string{"serve", "--addr", "127.0.0.1:0", "--weights", weightsDir, "--fetch=false", "--head", otherPath}, &bytes.Buffer{})
 	if !errors.Is(err, weights.ErrHeadMismatch) || !strings.Contains(err.Error(), "served are megvii-g3-0.5x (sha256") {
 		t.Errorf("serve with a head for no model it serves: %v", err)
 	}
@@ -351,4 +331,24 @@ func TestTrainOnHeldOutWhenTrainingImagesFail(t *testing.T) {
 	if _, err := os.Stat(out); err != nil {
 		t.Error(err)
 	}
+}
+
+// headForAnotherModel writes the head file at path again as if trained on
+// another network (another sha256), and answers the copy's path.
+func headForAnotherModel(t *testing.T, path string) string {
+	t.Helper()
+	f, err := weights.DecodeHead(readFile(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Base.SHA256 = strings.Repeat("ab", 32)
+	other, err := weights.EncodeHead(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPath := filepath.Join(t.TempDir(), "other.head.json")
+	if err := os.WriteFile(otherPath, other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return otherPath
 }

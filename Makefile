@@ -169,22 +169,31 @@ bench:
 ## Runtime Web on the bench's page in Chromium, Firefox ESR and WebKitGTK
 ## (BenchmarkPeerBrowsers: the bench itself drives Chromium only). Its knobs
 ## pass through: BENCH_WORK, MODELS, THREADS, RUNS, ROUNDS (e.g. RUNS=30
-## ROUNDS=1 MODELS=seed_g3_1x). The checkpoints are converted to f32
-## weights files in $(PEER) once. Last, the server's resident memory after
+## ROUNDS=1 MODELS=seed_g3_1x), and BROWSERS (chromium,firefox,webkit)
+## for BenchmarkPeerBrowsers, which also measures frames/s through 1 and 2
+## engine workers. The checkpoints are converted to f32 weights files in
+## $(PEER) once. Then the page itself: its first prediction against its
+## steady state (BenchmarkFirstPrediction), its memory over 1,000 webcam
+## frames (TestWebcamMemory), and the server's resident memory after
 ## 1,000 classifications (TestServerMemory).
 PEER        := build/bench-peer
 PEER_MODELS := seed_g3_1x seed_g8_1x megvii_g3_0.5x megvii_g3_1.0x
 bench-peer: wasm $(PEER_MODELS:%=$(PEER)/%.safetensors) bench-torch
-	cp $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm $(GEN)/wasm_exec.js web/static/simd128.js web/bench/shufflenet-go.mjs $(PEER)/
+	cp $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm $(GEN)/wasm_exec.js web/static/simd128.js web/bench/shufflenet-go.mjs web/bench/stream.mjs $(PEER)/
 	$(SIMD) $(GO) build $(BUILDVCS) -o $(PEER)/shufflenet-bench ./cmd/shufflenet-bench
 	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" THREADS="$(THREADS)" RUNS="$(RUNS)" ROUNDS="$(ROUNDS)" \
 	ENGINE_MODULE="$(abspath $(PEER))/shufflenet-go.mjs" ENGINE_ROOT="$(abspath $(PEER))" \
 	NATIVE_CMD="$(abspath $(PEER))/shufflenet-bench" NATIVE_NAME=shufflenet-go-native $(SHARED)/bench/run.sh
-	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" RUNS="$(RUNS)" SHUFFLENET_SHARED=$(SHARED) \
+	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" RUNS="$(RUNS)" BROWSERS="$(BROWSERS)" SHUFFLENET_SHARED=$(SHARED) \
 	$(GO) test ./web -run '^$$' -bench '^BenchmarkPeerBrowsers$$' -benchtime 1x -v
+	@echo "the page in Chromium, cold cache: ready, first prediction and its ratio to the steady state:"
+	SHUFFLENET_SHARED=$(SHARED) $(GO) test ./web -run '^$$' -bench '^BenchmarkFirstPrediction$$' -benchtime 1x -count 3
+	@echo "the page's memory over 1,000 webcam frames:"
+	@out=$$(SHUFFLENET_SHARED=$(SHARED) $(GO) test ./web -count 1 -run '^TestWebcamMemory$$' -v 2>&1); \
+	status=$$?; echo "$$out" | grep -e 'frames' -e 'memory' -e 'heap' -e '^---' -e 'FAIL'; [ $$status = 0 ]
 	@echo "the server's memory under load (1,000 /api/classify requests):"
 	@out=$$(SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test ./cmd/shufflenet -count 1 -run '^TestServerMemory$$' -v 2>&1); \
-	status=$$?; echo "$$out" | grep -e 'RSS' -e '^---' -e 'FAIL' -e 'memory_test'; exit $$status
+	status=$$?; echo "$$out" | grep -e 'RSS' -e '^---' -e 'FAIL' -e 'memory_test'; [ $$status = 0 ]
 
 # bench-torch gives the peer benchmark its PyTorch rows: Debian's
 # python3-torch, installed with apt (after apt-get update) when

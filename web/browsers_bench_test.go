@@ -83,11 +83,15 @@ func BenchmarkPageInBrowsers(b *testing.B) {
 // peerResult is what the peer benchmark's page (../shared/bench/web)
 // answers for one engine, model and thread count.
 type peerResult struct {
-	OK     bool    `json:"ok"`
-	Error  string  `json:"error"`
-	Median float64 `json:"median_ms"`
-	First  float64 `json:"firstRunMs"`
-	Load   struct {
+	OK         bool    `json:"ok"`
+	Error      string  `json:"error"`
+	Median     float64 `json:"median_ms"`
+	First      float64 `json:"firstRunMs"`
+	EngineInfo struct {
+		WasmMemoryBytes float64   `json:"wasmMemoryBytes"`
+		WarmupMs        []float64 `json:"warmupMs"` // the passes on a blank input while it loads
+	} `json:"engineInfo"`
+	Load struct {
 		PageToReady float64 `json:"pageToReadyMs"`
 	} `json:"load"`
 	Check struct {
@@ -97,15 +101,36 @@ type peerResult struct {
 	} `json:"check"`
 }
 
+// streamResult is what web/bench/stream.mjs measures: frames/s through a
+// pool of engine workers.
+type streamResult struct {
+	FramesPerSecond float64 `json:"framesPerSecond"`
+	MedianRunMs     float64 `json:"medianRunMs"` // one worker's forward pass
+	MaxAbsDiff      float64 `json:"maxAbsDiff"`
+	OK              bool    `json:"ok"`
+}
+
+// peerRow is one browser and model: ONNX Runtime Web at 1 and 2 threads,
+// this engine in the page's main thread, and this engine's stream through
+// 1 and 2 workers.
+type peerRow struct {
+	ort1, ort2, goMain peerResult
+	stream             [2]streamResult
+}
+
 // BenchmarkPeerBrowsers times this engine and ONNX Runtime Web in each
 // browser on the peer benchmark's own page (../shared/bench/web, served by
-// its server.js, cross-origin isolated), one thread, each (browser, model,
-// engine) in a fresh browser: the peer benchmark itself drives only
-// Chromium. It needs what make bench-peer prepares: the bench's
-// node_modules in $BENCH_WORK and the engine with the bench models
-// converted in build/bench-peer (make bench-peer runs it after the
-// bench). Knobs: MODELS, RUNS (default 50), ENGINES (default
-// ort-wasm,shufflenet-go). Run with -benchtime 1x -v: it logs the table.
+// its server.js, cross-origin isolated), each (browser, model, engine,
+// threads) in a fresh browser: the peer benchmark itself drives only
+// Chromium. ONNX Runtime runs with 1 and 2 threads, this engine on one;
+// after its latency run, the same page measures frames/s of a stream
+// through 1 and 2 engine workers (web/bench/stream.mjs), beside ONNX
+// Runtime's at its best thread count (1000 / its best median). It needs
+// what make bench-peer prepares: the bench's node_modules in $BENCH_WORK
+// and the engine with the bench models converted in build/bench-peer
+// (make bench-peer runs it after the bench). Knobs: MODELS, RUNS (default
+// 50), BROWSERS (default chromium,firefox,webkit). Run with -benchtime 1x
+// -v: it logs the table and writes it to artifacts/peer-browsers.md.
 func BenchmarkPeerBrowsers(b *testing.B) {
 	bench := shared.Path(b, "bench")
 	work := cmp.Or(os.Getenv("BENCH_WORK"), "/tmp/shufflenet-bench")
@@ -113,13 +138,13 @@ func BenchmarkPeerBrowsers(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, need := range []string{filepath.Join(work, "node_modules", "onnxruntime-web"), filepath.Join(root, "shufflenet-go.mjs")} {
+	for _, need := range []string{filepath.Join(work, "node_modules", "onnxruntime-web"), filepath.Join(root, "shufflenet-go.mjs"), filepath.Join(root, "stream.mjs")} {
 		if _, err := os.Stat(need); err != nil {
 			b.Skipf("skipping: %s is missing (make bench-peer prepares it)", need)
 		}
 	}
 	models := strings.Split(cmp.Or(os.Getenv("MODELS"), "megvii_g3_0.5x,megvii_g3_1.0x,seed_g3_1x,seed_g8_1x"), ",")
-	engines := strings.Split(cmp.Or(os.Getenv("ENGINES"), "ort-wasm,shufflenet-go"), ",")
+	wanted := strings.Split(cmp.Or(os.Getenv("BROWSERS"), "chromium,firefox,webkit"), ",")
 	runs := cmp.Or(os.Getenv("RUNS"), "50")
 
 	base := startHTTPCommand(b, func(port string) *exec.Cmd {
@@ -128,61 +153,58 @@ func BenchmarkPeerBrowsers(b *testing.B) {
 		return server
 	})
 
-	results := map[string]peerResult{} // browser/engine/model
-	var names []string
+	var t strings.Builder
+	fmt.Fprintf(&t, "median ms of %s runs; Go/ORT is this engine's median over ONNX Runtime Web's at 1 thread; first run: this engine's first run over its median; "+
+		"load: page start to engine ready, ms; stream: frames/s, ORT at its best thread count beside this engine with 1 and 2 workers; memory: this engine's wasm memory\n", runs)
 	for _, br := range browsers {
+		if !slices.Contains(wanted, br.name) {
+			continue
+		}
 		b.Run(br.name, func(b *testing.B) {
+			rows := map[string]*peerRow{}
+			var name string
 			for b.Loop() {
 				for _, model := range models {
-					for _, engine := range engines {
+					row := &peerRow{}
+					rows[model] = row
+					page := func(engine string, threads int, r *peerResult) browsertest.Driver {
 						d := br.start(b, browsertest.Options{})
-						if !slices.Contains(names, d.Name()) {
-							names = append(names, d.Name())
-						}
-						url := fmt.Sprintf("%s/bench.html?engine=%s&model=%s&threads=1&runs=%s&minWarmupMs=2000", base, engine, model, runs)
+						name = d.Name()
+						url := fmt.Sprintf("%s/bench.html?engine=%s&model=%s&threads=%d&runs=%s&minWarmupMs=2000", base, engine, model, threads, runs)
 						if engine != "ort-wasm" {
 							url += "&module=/engine/" + engine + ".mjs"
 						}
 						d.Navigate(b, url)
-						var r peerResult
-						d.Eval(b, `window.__benchDone`, &r)
+						d.Eval(b, `window.__benchDone`, r)
 						if !r.OK || !r.Check.OK {
-							b.Errorf("%s, %s, %s: %s (logits check ok=%v, max |diff| %.3g)", d.Name(), engine, model, r.Error, r.Check.OK, r.Check.MaxAbsDiff)
+							b.Errorf("%s, %s %d threads, %s: %s (logits check ok=%v, max |diff| %.3g)", d.Name(), engine, threads, model, r.Error, r.Check.OK, r.Check.MaxAbsDiff)
 						}
-						results[d.Name()+"/"+engine+"/"+model] = r
+						return d
+					}
+					page("ort-wasm", 1, &row.ort1)
+					page("ort-wasm", 2, &row.ort2)
+					d := page("shufflenet-go", 1, &row.goMain)
+					b.Logf("%s, %s: warm-up passes %.1f ms, first run %.1f ms, median %.2f ms", d.Name(), model, row.goMain.EngineInfo.WarmupMs, row.goMain.First, row.goMain.Median)
+					for i := range row.stream {
+						s := &row.stream[i]
+						d.Eval(b, fmt.Sprintf(`import('/engine/stream.mjs').then((m) => m.measure({ model: %q, workers: %d }))`, model, i+1), s)
+						b.Logf("%s, %s, %d workers: %.0f frames/s, median forward pass %.2f ms in a worker", d.Name(), model, i+1, s.FramesPerSecond, s.MedianRunMs)
+						if !s.OK {
+							b.Errorf("%s, %s, stream of %d workers: logits off by %.3g", d.Name(), model, i+1, s.MaxAbsDiff)
+						}
 					}
 				}
 			}
-		})
-	}
-
-	// The table: median ms per model, engine and browser; then the first
-	// load (page start to engine ready) and the first run.
-	var t strings.Builder
-	fmt.Fprintf(&t, "median ms of %s runs, 1 thread (first load ms; first run ms)\n| model |", runs)
-	for _, name := range names {
-		for _, engine := range engines {
-			fmt.Fprintf(&t, " %s %s |", name, engine)
-		}
-	}
-	fmt.Fprintf(&t, "\n|---|%s\n", strings.Repeat("---|", len(names)*len(engines)))
-	for _, model := range models {
-		fmt.Fprintf(&t, "| %s |", model)
-		for _, name := range names {
-			for _, engine := range engines {
-				r, ok := results[name+"/"+engine+"/"+model]
-				if !ok || !r.OK {
-					t.WriteString(" FAILED |")
-					continue
-				}
-				mark := ""
-				if !r.Check.OK {
-					mark = " (logits wrong)"
-				}
-				fmt.Fprintf(&t, " %.2f (%.0f; %.1f)%s |", r.Median, r.Load.PageToReady, r.First, mark)
+			fmt.Fprintf(&t, "\n%s\n\n| model | ORT 1T | ORT 2T | Go | Go/ORT | first run | load ORT 1T | load Go | stream ORT best | Go 1 worker | Go 2 workers | memory |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
+			for _, model := range models {
+				r := rows[model]
+				ortBest := 1000 / min(r.ort1.Median, r.ort2.Median)
+				fmt.Fprintf(&t, "| %s | %.2f | %.2f | %.2f | %.2fx | %.1fx | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f MB |\n",
+					model, r.ort1.Median, r.ort2.Median, r.goMain.Median, r.goMain.Median/r.ort1.Median, r.goMain.First/r.goMain.Median,
+					r.ort1.Load.PageToReady, r.goMain.Load.PageToReady, ortBest, r.stream[0].FramesPerSecond, r.stream[1].FramesPerSecond,
+					r.goMain.EngineInfo.WasmMemoryBytes/1e6)
 			}
-		}
-		t.WriteString("\n")
+		})
 	}
 	b.Logf("\n%s", t.String())
 	os.WriteFile(filepath.Join(browsertest.ArtifactDir(b), "peer-browsers.md"), []byte(t.String()), 0o644)

@@ -5,7 +5,10 @@
 // folder as /engine/.
 //
 // The engine runs in the page's main thread, as ONNX Runtime does there
-// (proxy off), on one thread: Go's WebAssembly has no threads.
+// (proxy off), on one thread: Go's WebAssembly has no threads (stream.mjs
+// measures a pool of workers instead). info.wasmMemoryBytes is the
+// engine's WebAssembly memory after the latest run: a memory never
+// shrinks, so that is its peak.
 export async function create({ model, threads }) {
   await import('/engine/wasm_exec.js'); // defines globalThis.Go
   await import('/engine/simd128.js'); // defines globalThis.shufflenetSIMD128
@@ -21,15 +24,43 @@ export async function create({ model, threads }) {
   const engine = globalThis.shufflenet;
   const loaded = engine.load(model, new Uint8Array(await weights));
   if (loaded.error) throw new Error(loaded.error);
+  const blank = new Float32Array(3 * 224 * 224);
+  const warmupMs = warmUp(() => {
+    const out = engine.run(model, blank);
+    if (out.error) throw new Error(out.error);
+  });
+  const memory = instance.exports.mem;
+  const info = {
+    name: 'shufflenet-go', kernels: loaded.kernels,
+    numThreadsRequested: threads, numThreadsEffective: 1,
+    wasmMemoryBytes: memory.buffer.byteLength, warmupMs,
+  };
   return {
-    info: {
-      name: 'shufflenet-go', kernels: loaded.kernels,
-      numThreadsRequested: threads, numThreadsEffective: 1,
-    },
+    info,
     run(input) {
       const out = engine.run(model, input);
       if (out.error) throw new Error(out.error);
+      info.wasmMemoryBytes = memory.buffer.byteLength;
       return out.logits;
     },
   };
+}
+
+// warmUp runs the network on a blank input while the engine loads, as the
+// page's workers do while idle (wasm/prime.go): browsers run a
+// WebAssembly function on their baseline compiler's code until it has run
+// a while, and compile it with their optimizing one in the background
+// meanwhile, so a first inference on a cold engine is several times slower
+// than the next ones. Half a second of passes is what it takes on a
+// 2-core machine (wasm/prime.go has the page's way: idle time); it
+// answers each pass's ms.
+function warmUp(pass) {
+  const times = [];
+  const start = performance.now();
+  while (performance.now() - start < 500) {
+    const t = performance.now();
+    pass();
+    times.push(performance.now() - t);
+  }
+  return times;
 }

@@ -24,9 +24,9 @@ export async function create({ model, threads }) {
   const engine = globalThis.shufflenet;
   const loaded = engine.load(model, new Uint8Array(await weights));
   if (loaded.error) throw new Error(loaded.error);
-  const blank = new Float32Array(3 * 224 * 224);
+  const picture = new Float32Array(3 * 224 * 224);
   const warmupMs = warmUp(() => {
-    const out = engine.run(model, blank);
+    const out = engine.run(model, picture);
     if (out.error) throw new Error(out.error);
   });
   const memory = instance.exports.mem;
@@ -51,9 +51,10 @@ export async function create({ model, threads }) {
 // WebAssembly function on their baseline compiler's code until it has run
 // a while, and compile it with their optimizing one in the background
 // meanwhile, so a first inference on a cold engine is several times slower
-// than the next ones. Half a second of passes is what it takes on a
-// 2-core machine (wasm/prime.go has the page's way: idle time); it
-// answers each pass's ms.
+// than the next ones; and when a pass is optimized depends on the browser's
+// background compiler, so no pass time says it is done: it runs for half
+// a second (on a 2-core machine Chromium needs about that; Firefox less),
+// and answers each pass's ms.
 function warmUp(pass) {
   const times = [];
   const start = performance.now();

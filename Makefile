@@ -43,9 +43,9 @@ release: wasm
 	done
 	cd $(RELEASE) && sha256sum shufflenet-* > SHA256SUMS && ls -l
 
-## wasm: the engine for the browser, its SIMD128 kernels, Go's wasm_exec.js
-## beside them, and brotli copies.
-wasm: $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm
+## wasm: the engine for the browser, its SIMD128 kernels (plain and fused
+## builds), Go's wasm_exec.js beside them, and brotli copies.
+wasm: $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm $(GEN)/simd128-fused.wasm
 
 $(GEN)/shufflenet.wasm: $(WASM_SRC)
 	mkdir -p $(GEN)
@@ -53,9 +53,14 @@ $(GEN)/shufflenet.wasm: $(WASM_SRC)
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(GEN)/wasm_exec.js
 	$(GO) run ./internal/precompress $@
 
-$(GEN)/simd128.wasm: $(shell find internal/simd128 internal/wasmenc -name '*.go' -not -name '*_test.go') internal/simd128gen/main.go
+KERNELS_SRC := $(shell find internal/simd128 internal/wasmenc -name '*.go' -not -name '*_test.go') internal/simd128gen/main.go
+$(GEN)/simd128.wasm: $(KERNELS_SRC)
 	mkdir -p $(GEN)
 	$(GO) run ./internal/simd128gen $@
+	$(GO) run ./internal/precompress $@
+$(GEN)/simd128-fused.wasm: $(KERNELS_SRC)
+	mkdir -p $(GEN)
+	$(GO) run ./internal/simd128gen -fused $@
 	$(GO) run ./internal/precompress $@
 
 ## weights: fetch MODEL's checkpoint (cache, $$SHUFFLENET_CHECKPOINTS or download), verify it, convert to int8.
@@ -120,11 +125,14 @@ wasm-check:
 
 # The engine's tests and the PyTorch exactness tests also run as
 # WebAssembly under Node.js (which runs SIMD128), once with the SIMD128
-# kernels the browser runs and once with the plain Go kernels they fall
-# back to; internal/wasmexec links them in. So do the browser worker's.
+# kernels Chromium and Firefox run (their fused build) and once with the
+# plain Go kernels they fall back to; internal/wasmexec links them in. So
+# do the browser worker's. The kernels' plain build, which WebKit runs,
+# must match the plain Go kernels exactly.
 WASM_TEST := PATH="$(CURDIR)/internal/wasmexec:$$PATH" GOOS=js GOARCH=wasm SHUFFLENET_SHARED=$(SHARED)
 wasm-test:
 	$(WASM_TEST) $(GO) test ./engine/... ./weights/checkpoint/... ./wasm
+	$(WASM_TEST) SHUFFLENET_SIMD128=plain $(GO) test -run SIMD128 ./engine
 	$(WASM_TEST) SHUFFLENET_SIMD128=off $(GO) test ./engine/... ./weights/checkpoint/...
 
 # Each parser's fuzz target runs briefly on top of its seed corpus. The
@@ -179,7 +187,7 @@ bench:
 PEER        := build/bench-peer
 PEER_MODELS := seed_g3_1x seed_g8_1x megvii_g3_0.5x megvii_g3_1.0x
 bench-peer: wasm $(PEER_MODELS:%=$(PEER)/%.safetensors) bench-torch
-	cp $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm $(GEN)/wasm_exec.js web/static/simd128.js web/bench/shufflenet-go.mjs web/bench/stream.mjs $(PEER)/
+	cp $(GEN)/shufflenet.wasm $(GEN)/simd128.wasm $(GEN)/simd128-fused.wasm $(GEN)/wasm_exec.js web/static/simd128.js web/static/engine.js web/bench/shufflenet-go.mjs web/bench/stream.mjs $(PEER)/
 	$(SIMD) $(GO) build $(BUILDVCS) -o $(PEER)/shufflenet-bench ./cmd/shufflenet-bench
 	BENCH_WORK="$(BENCH_WORK)" MODELS="$(MODELS)" THREADS="$(THREADS)" RUNS="$(RUNS)" ROUNDS="$(ROUNDS)" \
 	ENGINE_MODULE="$(abspath $(PEER))/shufflenet-go.mjs" ENGINE_ROOT="$(abspath $(PEER))" \

@@ -8,10 +8,16 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 )
 
 // The SIMD128 kernels must compute exactly what the portable kernels
-// compute, on every shape the networks have and on awkward ones. These
+// compute, on every shape the networks have and on awkward ones; in the
+// fused build (SHUFFLENET_SIMD128 unset: the fused build is the one
+// Chromium and Firefox run), the convs, and so whole networks, within
+// fusedTolerance of it instead. SHUFFLENET_SIMD128=plain runs the plain
+// build, which must match exactly. These
 // tests run under Node.js with the kernels linked in:
 //
 //	PATH=$PWD/internal/wasmexec:$PATH GOOS=js GOARCH=wasm go test ./engine
@@ -37,9 +43,47 @@ func sameMaps(t *testing.T, got paddedMaps, want []float32) {
 			t.Fatalf("value %d: got %g, want %g (differ by %g)", i, g, w, g-w)
 		}
 	}
+	untouchedRoom(t, got)
+}
+
+// matchMaps is sameMaps for the plain build of the kernels; for the fused
+// one (the convs' multiply-adds are FMAs) got's maps must be closeTo want.
+func matchMaps(t *testing.T, got paddedMaps, want []float32) {
+	t.Helper()
+	if simd128Build() == abi.Fused {
+		closeTo(t, got.maps, want)
+		untouchedRoom(t, got)
+		return
+	}
+	sameMaps(t, got, want)
+}
+
+// untouchedRoom fails unless the room around got's maps is still NaN.
+func untouchedRoom(t *testing.T, got paddedMaps) {
+	t.Helper()
 	for i, v := range got.mem {
 		if (i < got.pad || i >= got.pad+len(got.maps)) && !math.IsNaN(float64(v)) {
 			t.Fatalf("room at %d written: %g", i-got.pad, v)
+		}
+	}
+}
+
+// fusedTolerance bounds how far the fused build's convs, and whole
+// networks on them, may be from the portable kernels, relative to
+// the largest value: only the products' rounding differs.
+const fusedTolerance = 1e-5
+
+// closeTo fails unless got is within fusedTolerance x max(1, max |want|)
+// of want, value for value.
+func closeTo(t *testing.T, got, want []float32) {
+	t.Helper()
+	largest := 1.0
+	for _, w := range want {
+		largest = max(largest, math.Abs(float64(w)))
+	}
+	for i, w := range want {
+		if d := math.Abs(float64(got[i] - w)); !(d <= fusedTolerance*largest) {
+			t.Fatalf("value %d: got %g, want %g (differ by %g; bound %g)", i, got[i], w, d, fusedTolerance*largest)
 		}
 	}
 }
@@ -56,7 +100,7 @@ func TestPointwiseSIMD128MatchesPortable(t *testing.T) {
 			}
 			got := nanRoom(f.rng, c.out*c.hw, room)
 			k.run(&f.layer, got.maps, f.src.maps, f.residual.maps)
-			sameMaps(t, got, f.want)
+			matchMaps(t, got, f.want)
 		})
 	}
 }
@@ -76,7 +120,7 @@ func TestConv3x3SIMD128MatchesPortable(t *testing.T) {
 			scratch := convScratch{phases: nanRoom(f.rng, conv.simd.(phaseUser).phaseLen(&conv), room)}
 			got := nanRoom(f.rng, c.out*outSize*outSize, room)
 			conv.run(got.maps, f.src, &scratch)
-			sameMaps(t, got, f.want)
+			matchMaps(t, got, f.want)
 		})
 	}
 }
@@ -171,6 +215,10 @@ func TestForwardSIMD128MatchesPortable(t *testing.T) {
 			got, err := fast.Forward(input)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if simd128Build() == abi.Fused {
+				closeTo(t, got, want)
+				return
 			}
 			for i := range want {
 				if got[i] != want[i] {

@@ -5,6 +5,8 @@ package engine
 import (
 	"sync"
 	"unsafe"
+
+	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
 )
 
 // In the browser, the layers run WebAssembly SIMD128 kernels: a small
@@ -16,28 +18,37 @@ import (
 // with the addresses of its buffers and its sizes.
 //
 // The kernels compute what the portable kernels compute, in the same
-// order, so the results are the same (see kernels_simd128_wasm_test.go).
+// order, so the results are the same (see kernels_simd128_wasm_test.go),
+// except in the module's fused build, whose pointwise convs use fused
+// multiply-adds: the host gives that build to browsers with relaxed SIMD.
 // Where the host has no kernels (a browser without SIMD128), every layer
 // runs its portable kernel.
 
 // instantiateSIMD128 asks the host to instantiate the kernels; it answers
-// 1 when they are ready to call.
+// which build runs: abi.Plain, abi.Fused, or abi.Unavailable.
 //
 //go:wasmimport simd128 instantiate
 func instantiateSIMD128() int32
 
-// simd128Ready reports whether the SIMD128 kernels run here. It asks the
-// host on the first call, once; contexts that never build a network (the
-// page's controller) never do.
-var simd128Ready = sync.OnceValue(func() bool { return instantiateSIMD128() == 1 })
+// simd128Build is the build of the SIMD128 kernels that runs here. It asks
+// the host on the first call, once; contexts that never build a network
+// (the page's controller) never do.
+var simd128Build = sync.OnceValue(instantiateSIMD128)
+
+// simd128Ready reports whether the SIMD128 kernels run here.
+func simd128Ready() bool { return simd128Build() != abi.Unavailable }
 
 // SIMD128 reports whether the layers run the SIMD128 kernels here (else
 // their portable kernels).
 func SIMD128() bool { return simd128Ready() }
 
-// Kernels names the kernels the layers run here: "simd128" or "portable".
+// Kernels names the kernels the layers run here: "simd128-fma" (the fused
+// build), "simd128" or "portable".
 func Kernels() string {
-	if SIMD128() {
+	switch simd128Build() {
+	case abi.Fused:
+		return "simd128-fma"
+	case abi.Plain:
 		return "simd128"
 	}
 	return "portable"

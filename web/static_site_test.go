@@ -123,8 +123,8 @@ func TestExportOnPlainStaticServers(t *testing.T) {
 		t.Run(br.name, func(t *testing.T) {
 			d := br.start(t, browsertest.Options{})
 			for _, site := range sites {
-				if kernels := openPage(t, d, site.url); kernels != "simd128" {
-					t.Errorf("%s, %s: the %q kernels run, want simd128", d.Name(), site.name, kernels)
+				if kernels := openPage(t, d, site.url); kernels != br.kernels {
+					t.Errorf("%s, %s: the %q kernels run, want %s", d.Name(), site.name, kernels, br.kernels)
 				}
 				got := handOver(t, d, "upload", site.url+"examples/images/chelsea.png", "chelsea.png", "chelsea.png")
 				if got.Top[0].Index < 281 || got.Top[0].Index > 285 {

@@ -5,7 +5,7 @@
 // kernels linked in, see web/static/simd128.js), and prints what it prints.
 // The page is cross-origin isolated, so the browser's clock is precise.
 //
-//	go run ./internal/browserbench [-pkg ./engine] [-simd128=off] -- -test.run '^$' -test.bench Forward
+//	go run ./internal/browserbench [-pkg ./engine] [-simd128=fused|plain|off] -- -test.run '^$' -test.bench Forward
 //
 // make bench runs it. Every run starts a fresh browser with an empty
 // profile.
@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,16 +34,20 @@ var page embed.FS
 
 func main() {
 	pkg := flag.String("pkg", "./engine", "the package whose test binary runs")
-	simd128 := flag.String("simd128", "on", "on: the SIMD128 kernels; off: the plain Go kernels")
+	simd128 := flag.String("simd128", "fused", "fused: the SIMD128 kernels' fused build (Chromium's); plain: their plain build; off: the plain Go kernels")
 	timeout := flag.Duration("timeout", 20*time.Minute, "how long the binary may run")
 	flag.Parse()
-	if err := run(*pkg, *simd128 == "off", *timeout, flag.Args()); err != nil {
+	if !slices.Contains([]string{"fused", "plain", "off"}, *simd128) {
+		fmt.Fprintf(os.Stderr, "browserbench: -simd128 is fused, plain or off, not %q\n", *simd128)
+		os.Exit(2)
+	}
+	if err := run(*pkg, *simd128, *timeout, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "browserbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(pkg string, noSIMD bool, timeout time.Duration, args []string) error {
+func run(pkg, kernelBuild string, timeout time.Duration, args []string) error {
 	dir, err := os.MkdirTemp("", "browserbench-")
 	if err != nil {
 		return err
@@ -63,7 +68,7 @@ func run(pkg string, noSIMD bool, timeout time.Duration, args []string) error {
 	if err != nil {
 		return err
 	}
-	kernels, err := simd128.Module()
+	kernels, err := simd128.Module(kernelBuild == "fused")
 	if err != nil {
 		return fmt.Errorf("write the SIMD128 kernels: %w", err)
 	}
@@ -86,7 +91,7 @@ func run(pkg string, noSIMD bool, timeout time.Duration, args []string) error {
 	for _, a := range args {
 		query += "arg=" + urlEscape(a) + "&"
 	}
-	if noSIMD {
+	if kernelBuild == "off" {
 		query += "simd128=off"
 	}
 	return browse(url+"/"+query, dir, timeout)

@@ -16,7 +16,13 @@ import (
 // to it; the engine's side is checked against abi by the engine's
 // TestSIMD128ImportsMatchABI.
 func TestModuleMatchesABI(t *testing.T) {
-	code, err := Module()
+	for _, fused := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fused=%v", fused), func(t *testing.T) { moduleMatchesABI(t, fused) })
+	}
+}
+
+func moduleMatchesABI(t *testing.T, fused bool) {
+	code, err := Module(fused)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,8 @@ func eachVector(f *wasmenc.Func, bytes wasmenc.Local, body func(at wasmenc.Local
 // (dst, padded, weights, bias, out, inPer, outPer, outSize, relu).
 type convWriter struct {
 	f            *wasmenc.Func
-	stride, size int // size: the output size, or 0 for any
+	fused        bool // multiply-adds are FMAs (see Module)
+	stride, size int  // size: the output size, or 0 for any
 	// Parameters.
 	dst, padded, weights, bias, out, inPer, outPer, outSize, relu wasmenc.Local
 	// Sizes in bytes: a padded row, a padded plane, an output row, the
@@ -149,13 +150,13 @@ type convWriter struct {
 // inPer, outPer, outSize, relu) (abi.Conv3x3), which runs
 // abi.ConvVariants[variant]: a function of its own, taking the other
 // parameters.
-func writeConv3x3(m *wasmenc.Module) {
+func writeConv3x3(m *wasmenc.Module, fused bool) {
 	params := abi.Conv3x3.Params[1:] // all but the variant
 	variants := make([]*wasmenc.Func, len(abi.ConvVariants))
 	for i, v := range abi.ConvVariants {
 		var param func(string) wasmenc.Local
 		variants[i], param = kernel(m, "", params)
-		writeConvVariant(variants[i], param, v)
+		writeConvVariant(variants[i], param, v, fused)
 	}
 	f, param := export(m, abi.Conv3x3)
 	for i, v := range variants {
@@ -165,10 +166,10 @@ func writeConv3x3(m *wasmenc.Module) {
 
 // writeConvVariant writes one variant of the conv kernel into f, whose
 // parameters are param's.
-func writeConvVariant(f *wasmenc.Func, param func(string) wasmenc.Local, v abi.Variant) {
+func writeConvVariant(f *wasmenc.Func, param func(string) wasmenc.Local, v abi.Variant, fused bool) {
 	i32, v128 := wasmenc.I32, wasmenc.V128
 	stride := v.Stride
-	k := &convWriter{f: f, stride: stride, size: v.OutSize, dst: param("dst"), padded: param("padded"), weights: param("weights"),
+	k := &convWriter{f: f, fused: fused, stride: stride, size: v.OutSize, dst: param("dst"), padded: param("padded"), weights: param("weights"),
 		bias: param("bias"), out: param("out"), inPer: param("inPer"), outPer: param("outPer"), outSize: param("outSize"), relu: param("relu")}
 	for _, l := range []*wasmenc.Local{&k.rowBytes, &k.planeBytes, &k.outRowBytes, &k.vectorBytes, &k.evenAt,
 		&k.in, &k.outPlane, &k.inRow, &k.outRow, &k.y, &k.rowEnd, &k.d, &k.hasTail, &k.inputs} {
@@ -409,7 +410,8 @@ func (k *convWriter) outputs(first, last, reLU bool, vectors ...convVector) {
 	}
 	for t := 1; t < 9; t++ {
 		for i, v := range vectors {
-			f.Set(k.sums[i], f.F32x4Add(f.Get(k.sums[i]), f.F32x4Mul(f.Get(k.w[t]), v.tap(t))))
+			f.Set(k.sums[i], mulAdd(f, k.fused, func() wasmenc.Expr { return f.Get(k.sums[i]) },
+				func() wasmenc.Expr { return f.Get(k.w[t]) }, func() wasmenc.Expr { return v.tap(t) }))
 		}
 	}
 	for i, v := range vectors {

@@ -24,13 +24,13 @@ import (
 // writeGrouped writes grouped(variant, dst, padded, weights, bias, sums,
 // out, inPer, outPer) (abi.Grouped), which runs abi.GroupedVariants[variant]:
 // a function of its own, taking the other parameters.
-func writeGrouped(m *wasmenc.Module) {
+func writeGrouped(m *wasmenc.Module, fused bool) {
 	params := abi.Grouped.Params[1:] // all but the variant
 	variants := make([]*wasmenc.Func, len(abi.GroupedVariants))
 	for i, v := range abi.GroupedVariants {
 		var param func(string) wasmenc.Local
 		variants[i], param = kernel(m, "", params)
-		writeGroupedVariant(variants[i], param, v.Stride, v.OutSize)
+		writeGroupedVariant(variants[i], param, v.Stride, v.OutSize, fused)
 	}
 	f, param := export(m, abi.Grouped)
 	for i, v := range variants {
@@ -39,8 +39,8 @@ func writeGrouped(m *wasmenc.Module) {
 }
 
 // writeGroupedVariant writes the kernel for one stride and output size
-// into f, whose parameters are param's.
-func writeGroupedVariant(f *wasmenc.Func, param func(string) wasmenc.Local, stride, size int) {
+// into f, whose parameters are param's; fused: its multiply-adds are FMAs.
+func writeGroupedVariant(f *wasmenc.Func, param func(string) wasmenc.Local, stride, size int, fused bool) {
 	i32, v128 := wasmenc.I32, wasmenc.V128
 	dst, padded, weights, bias, sums := param("dst"), param("padded"), param("weights"), param("bias"), param("sums")
 	out, inPer, outPer := param("out"), param("inPer"), param("outPer")
@@ -97,7 +97,8 @@ func writeGroupedVariant(f *wasmenc.Func, param func(string) wasmenc.Local, stri
 				}
 				for t := 1; t < 9; t++ {
 					for p := range n {
-						f.Set(chains[p], f.F32x4Add(f.Get(chains[p]), f.F32x4Mul(f.Get(w[t]), tap(x0+p, t))))
+						f.Set(chains[p], mulAdd(f, fused, func() wasmenc.Expr { return f.Get(chains[p]) },
+							func() wasmenc.Expr { return f.Get(w[t]) }, func() wasmenc.Expr { return tap(x0+p, t) }))
 					}
 				}
 				for p := range n {

@@ -14,7 +14,8 @@
 // runtime calls): these kernels run the layers 5 to 20 times faster. Each
 // computes what the engine's portable kernel for its layer computes, in the
 // same order, so that the results are the same (see each kernel's doc and
-// engine/kernels_simd128_wasm_test.go).
+// engine/kernels_simd128_wasm_test.go); the module's fused build (see
+// Module) trades that for speed in its pointwise convs.
 package simd128
 
 import (
@@ -24,13 +25,23 @@ import (
 
 // Module returns the kernel module. It imports its memory as
 // abi.MemoryModule.MemoryName and has abi.Exports as its exports.
-func Module() ([]byte, error) {
+//
+// The fused build does the multiply-adds of its pointwise and 3x3 convs
+// with relaxed SIMD's fused multiply-add (see writePointwise), which
+// Chromium 114 and Firefox 146 on have and Safari has not; it is marked with the custom
+// section abi.FusedSection, so that the host can tell the builds apart.
+// The plain build runs everywhere SIMD128 does, and computes exactly what
+// the portable kernels compute.
+func Module(fused bool) ([]byte, error) {
 	m := wasmenc.NewModule(abi.MemoryModule, abi.MemoryName)
-	writePointwise(m)
+	if fused {
+		m.Mark(abi.FusedSection)
+	}
+	writePointwise(m, fused)
 	writePad1(m)
 	writePad2(m)
-	writeConv3x3(m)
-	writeGrouped(m)
+	writeConv3x3(m, fused)
+	writeGrouped(m, fused)
 	writePool(m)
 	writeClassifier(m)
 	return m.Encode()
@@ -69,6 +80,17 @@ func forward(f *wasmenc.Func, param func(string) wasmenc.Local, g *wasmenc.Func,
 		args[i] = f.Get(param(p.Name))
 	}
 	f.Call(g, args...)
+}
+
+// mulAdd pushes acc + w*x: in the fused build one f32x4.relaxed_madd (an
+// FMA where the CPU has one: the product is not rounded), else a multiply
+// and then an add, as the portable kernels round. Each operand is pushed
+// as the instruction takes them, so they come as functions.
+func mulAdd(f *wasmenc.Func, fused bool, acc, w, x func() wasmenc.Expr) wasmenc.Expr {
+	if fused {
+		return f.F32x4RelaxedMadd(w(), x(), acc())
+	}
+	return f.F32x4Add(acc(), f.F32x4Mul(w(), x()))
 }
 
 // zero pushes four 0.0 lanes.

@@ -39,6 +39,7 @@ func (t ValType) String() string {
 type Module struct {
 	memModule, memName string
 	funcs              []*Func
+	custom             []string // names of empty custom sections, in order
 }
 
 // NewModule starts a module whose functions work on the memory it imports
@@ -54,6 +55,10 @@ func (m *Module) Func(name string, params, results []ValType) *Func {
 	m.funcs = append(m.funcs, f)
 	return f
 }
+
+// Mark adds an empty custom section called name: a label the host can
+// read (WebAssembly.Module.customSections) without running anything.
+func (m *Module) Mark(name string) { m.custom = append(m.custom, name) }
 
 // Exports lists the names of the exported functions, in order.
 func (m *Module) Exports() []string {
@@ -128,6 +133,9 @@ func (m *Module) Encode() ([]byte, error) {
 		}
 		return b
 	}))
+	for _, c := range m.custom {
+		out = section(out, 0, name(nil, c))
+	}
 	return out, nil
 }
 

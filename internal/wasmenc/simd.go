@@ -105,3 +105,12 @@ func (f *Func) F32x4Sub(a, b Expr) Expr { return f.v128Binary(0xe5, a, b) }
 func (f *Func) F32x4Mul(a, b Expr) Expr { return f.v128Binary(0xe6, a, b) }
 func (f *Func) F32x4Div(a, b Expr) Expr { return f.v128Binary(0xe7, a, b) }
 func (f *Func) F32x4Max(a, b Expr) Expr { return f.v128Binary(0xe9, a, b) }
+
+// F32x4RelaxedMadd is a*b + c, rounded once or twice as the machine does
+// it (relaxed SIMD's f32x4.relaxed_madd: a fused multiply-add where the
+// CPU has one).
+func (f *Func) F32x4RelaxedMadd(a, b, c Expr) Expr {
+	f.use(V128, a, b, c)
+	f.simd(0x105)
+	return f.push(V128)
+}

@@ -1,6 +1,7 @@
 // The Go engine as an engine of the peer benchmark (../shared/bench): `make
 // bench-peer` copies this module next to the engine's wasm, its SIMD128
-// kernels (simd128.wasm), wasm_exec.js, simd128.js and the bench models
+// kernels (simd128.wasm and simd128-fused.wasm, which the page's
+// compileKernels picks from), engine.js, wasm_exec.js, simd128.js and the bench models
 // converted to f32 weights files (MODEL.safetensors), and serves that
 // folder as /engine/.
 //
@@ -9,12 +10,15 @@
 // measures a pool of workers instead). info.wasmMemoryBytes is the
 // engine's WebAssembly memory after the latest run: a memory never
 // shrinks, so that is its peak.
+import { compileKernels } from './engine.js';
+
 export async function create({ model, threads }) {
   await import('/engine/wasm_exec.js'); // defines globalThis.Go
   await import('/engine/simd128.js'); // defines globalThis.shufflenetSIMD128
   const go = new Go();
   go.argv = ['shufflenet', 'engine']; // the engine role, although this is a page
-  go.importObject.simd128 = shufflenetSIMD128(go, await WebAssembly.compileStreaming(fetch('/engine/simd128.wasm')));
+  const kernels = await compileKernels({ plain: '/engine/simd128.wasm', fused: '/engine/simd128-fused.wasm' });
+  go.importObject.simd128 = shufflenetSIMD128(go, kernels);
   const weights = fetch(`/engine/${model}.safetensors`).then((r) => {
     if (!r.ok) throw new Error(`/engine/${model}.safetensors: HTTP ${r.status} (make bench-peer converts the checkpoints)`);
     return r.arrayBuffer();

@@ -24,13 +24,18 @@ function progress(loaded, total) {
 
 async function start() {
   // Two workers keep live video going while one is busy. For measuring,
-  // ?workers=N sets the pool's size and ?simd128=off runs the plain Go kernels.
+  // ?workers=N sets the pool's size, ?simd128=plain runs the SIMD128
+  // kernels' plain build everywhere and ?simd128=off the plain Go kernels.
   const params = new URLSearchParams(location.search);
+  const simd128 = params.get('simd128');
   const workers = Number(params.get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
   const shim = await startRuntime({
     base: new URL('/', location.href).href, // the site's root, also for /inside/
     engineURL: '/gen/shufflenet.wasm', // preloaded by index.html
-    kernelsURL: params.get('simd128') === 'off' ? null : '/gen/simd128.wasm',
+    kernels: simd128 === 'off' ? null : {
+      plain: '/gen/simd128.wasm',
+      fused: simd128 === 'plain' ? null : '/gen/simd128-fused.wasm', // preloaded by index.html
+    },
     workerURL: '/worker.js',
     scripts: [new URL('/gen/wasm_exec.js', location.href).href, new URL('/simd128.js', location.href).href],
     workers: Math.max(1, Math.min(8, workers)),

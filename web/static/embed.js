@@ -52,7 +52,7 @@ function start(model) {
     const shim = startRuntime({
       base: asset('/'),
       engineURL: asset('/gen/shufflenet.wasm'),
-      kernelsURL: asset('/gen/simd128.wasm'),
+      kernels: { plain: asset('/gen/simd128.wasm'), fused: asset('/gen/simd128-fused.wasm') },
       workerURL: worker,
       scripts: [asset('/gen/wasm_exec.js'), asset('/simd128.js')],
       preload: !model, // the default model; a widget's own is loaded when it asks, where a failure is its own

@@ -7,9 +7,10 @@
 //   const go = new Go();
 //   go.importObject.simd128 = shufflenetSIMD128(go, kernels);
 //
-// kernels is the compiled kernel module (/gen/simd128.wasm, which Go code
-// writes: internal/simd128; see compileKernels in engine.js), or
-// null where it could not be compiled (a browser without SIMD128). Go's wasm backend emits no vector
+// kernels is the compiled kernel module (/gen/simd128-fused.wasm where the
+// browser has relaxed SIMD, else /gen/simd128.wasm: Go code writes both,
+// internal/simd128; see compileKernels in engine.js), or null where it
+// could not be compiled (a browser without SIMD128). Go's wasm backend emits no vector
 // instructions, so the engine's layers call these kernels instead, once per
 // layer, through the trampolines below. The engine asks for them with
 // simd128.instantiate, which instantiates the kernels with Go's own memory
@@ -23,13 +24,15 @@
 globalThis.shufflenetSIMD128 = (go, kernels) => {
   let exports = null;
   const linker = {
-    // instantiate() -> 1 if the kernels run here, 0 if not.
+    // instantiate() -> which build of the kernels runs here: 2 the fused
+    // one (marked with a custom section), 1 the plain one, 0 none
+    // (internal/simd128/abi: Fused, Plain, Unavailable).
     instantiate() {
       if (!kernels) return 0;
       try {
         const memory = go._inst.exports.mem; // wasm_exec.js keeps the running instance there
         exports = new WebAssembly.Instance(kernels, { go: { mem: memory } }).exports;
-        return 1;
+        return WebAssembly.Module.customSections(kernels, 'shufflenet.fused').length > 0 ? 2 : 1;
       } catch (e) {
         console.warn(`SIMD128 kernels unavailable, using plain Go kernels: ${e.message}`);
         return 0;

@@ -22,10 +22,22 @@ import "fmt"
 const HostModule = "simd128"
 
 // Instantiate is the one function of HostModule that the host answers
-// itself rather than forwarding to an export: instantiate() returns 1 when
-// the kernels are instantiated and ready to call, 0 when they cannot run
-// here (the engine then runs its portable kernels).
+// itself rather than forwarding to an export: instantiate() returns
+// Plain or Fused when the kernels are instantiated and ready to call,
+// Unavailable when they cannot run here (the engine then runs its
+// portable kernels).
 const Instantiate = "instantiate"
+
+// What instantiate() answers: which build of the kernels runs, if any.
+const (
+	Unavailable = 0
+	Plain       = 1 // the same results as the portable kernels
+	Fused       = 2 // the pointwise convs use fused multiply-adds
+)
+
+// FusedSection is the custom section that marks the fused build of the
+// kernel module; the host answers Fused for a module that has it.
+const FusedSection = "shufflenet.fused"
 
 // The kernel module imports its memory as MemoryModule.MemoryName, and the
 // host passes the Go program's own memory there, so the kernels read and

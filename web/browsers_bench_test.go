@@ -88,6 +88,7 @@ type peerResult struct {
 	Median     float64 `json:"median_ms"`
 	First      float64 `json:"firstRunMs"`
 	EngineInfo struct {
+		Kernels         string    `json:"kernels"`
 		WasmMemoryBytes float64   `json:"wasmMemoryBytes"`
 		WarmupMs        []float64 `json:"warmupMs"` // the passes on a blank input while it loads
 	} `json:"engineInfo"`
@@ -195,7 +196,7 @@ func BenchmarkPeerBrowsers(b *testing.B) {
 					page("ort-wasm", 1, &row.ort1)
 					page("ort-wasm", 2, &row.ort2)
 					d := page("shufflenet-go", 1, &row.goMain)
-					b.Logf("%s, %s: warm-up passes %.1f ms, first run %.1f ms, median %.2f ms", d.Name(), model, row.goMain.EngineInfo.WarmupMs, row.goMain.First, row.goMain.Median)
+					b.Logf("%s, %s, %s kernels: warm-up passes %.1f ms, first run %.1f ms, median %.2f ms", d.Name(), model, row.goMain.EngineInfo.Kernels, row.goMain.EngineInfo.WarmupMs, row.goMain.First, row.goMain.Median)
 					for i := range row.stream {
 						s := &row.stream[i]
 						d.Eval(b, fmt.Sprintf(`import('/engine/stream.mjs').then((m) => m.measure({ model: %q, workers: %d }))`, model, i+1), s)

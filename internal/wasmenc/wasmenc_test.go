@@ -107,3 +107,25 @@ func TestEncodeRejectsUnfinishedFunctions(t *testing.T) {
 		t.Error("a value left on the stack encoded")
 	}
 }
+
+// f32x4.relaxed_madd is the prefix, then 0x105 in LEB128; a mark is an
+// empty custom section (id 0) at the end, holding only its name. The
+// bytes are those of engine.js's relaxed SIMD probe, which browsers
+// validate.
+func TestRelaxedMaddAndMark(t *testing.T) {
+	m := NewModule("go", "mem")
+	f := m.Func("madd", []ValType{V128, V128, V128}, []ValType{V128})
+	f.F32x4RelaxedMadd(f.Get(f.Param(0)), f.Get(f.Param(1)), f.Get(f.Param(2)))
+	m.Mark("x")
+	got, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte{0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b} // size, no locals, the gets, the madd, end
+	if !bytes.Contains(got, body) {
+		t.Errorf("no relaxed_madd body % x in % x", body, got)
+	}
+	if mark := []byte{0x00, 0x02, 0x01, 'x'}; !bytes.HasSuffix(got, mark) {
+		t.Errorf("module ends % x, want the mark % x", got[len(got)-4:], mark)
+	}
+}

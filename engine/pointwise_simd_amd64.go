@@ -11,7 +11,12 @@ type pointwiseSIMD struct {
 	plan    tapPlan
 }
 
-func newPointwiseWith(ks *simdKernels, p *pointwise) *pointwiseSIMD {
+// newPointwiseWith returns p's kernel in the instruction set of ks: on
+// AVX-512, the assembly tile of pointwiseAVX512.
+func newPointwiseWith(ks *simdKernels, p *pointwise) pointwiseKernel {
+	if ks.isa == isaAVX512 {
+		return newPointwiseAVX512(p)
+	}
 	inPer, outPer := p.in/p.groups, p.out/p.groups
 	return &pointwiseSIMD{
 		kernels: ks,

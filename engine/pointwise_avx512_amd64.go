@@ -1,0 +1,106 @@
+//go:build goexperiment.simd && amd64
+
+package engine
+
+import "unsafe"
+
+// pointwiseAVX512 runs a pointwise conv on AVX-512 with an assembly tile
+// (pointwise_avx512_amd64.s): 4 output channels x 64 pixels, 16 sums in
+// registers, one broadcast weight per channel and input. Go's compiler
+// gives SIMD code 15 vector registers, where the 6-sum tile of
+// convBlockAVX512 is the most that does not spill; AVX-512 has 32, so the
+// assembly keeps 16 sums, 4 inputs and 4 weights in registers and issues
+// 16 FMAs per 8 loads. Each sum is the bias plus the inputs' products
+// added in order with one rounding each (an FMA), as convBlockAVX512 adds
+// them, so the results are the same.
+type pointwiseAVX512 struct {
+	weights []float32 // [group][block][input][pwRows]; rows past a group's last are 0
+	bias    []float32 // [group][block][pwRows]
+	blocks  int       // blocks per group
+	plan    tapPlan   // masks of a plane's vectors, in tiles of pwTileVectors
+	scratch []float32 // where the rows past a group's last go
+}
+
+const (
+	pwRows        = 4 // output channels per tile
+	pwTileVectors = 4 // vectors of 16 pixels per tile
+)
+
+// pointwiseTiles are pointwiseTilesAVX512's arguments, for one block of
+// pwRows output channels over a whole map. The assembly reads them at
+// fixed offsets: every field is 8 bytes, in this order.
+type pointwiseTiles struct {
+	src      unsafe.Pointer // the block's group's first input plane
+	stride   uintptr        // bytes from one input plane to the next
+	inputs   uintptr        // input channels
+	w        unsafe.Pointer // the block's weights, [input][pwRows]
+	bias     unsafe.Pointer // the block's biases, [pwRows]
+	dst      [pwRows]unsafe.Pointer
+	residual [pwRows]unsafe.Pointer // all nil, or all set
+	relu     uintptr                // 1: max(0, sum)
+	vectors  uintptr                // vectors per plane, a multiple of pwTileVectors
+	masks    unsafe.Pointer         // each vector's lanes in the map, [vectors]uint16
+}
+
+// pointwiseTilesAVX512 computes one block (see pointwiseTiles).
+//
+//go:noescape
+func pointwiseTilesAVX512(a *pointwiseTiles)
+
+func newPointwiseAVX512(p *pointwise) *pointwiseAVX512 {
+	inPer, outPer := p.in/p.groups, p.out/p.groups
+	k := &pointwiseAVX512{blocks: ceilDiv(outPer, pwRows), plan: pointwisePlan(p.hw, pwTileVectors)}
+	k.weights = make([]float32, p.groups*k.blocks*inPer*pwRows)
+	k.bias = make([]float32, p.groups*k.blocks*pwRows)
+	for g := range p.groups {
+		for o := range outPer {
+			block, r := g*k.blocks+o/pwRows, o%pwRows
+			k.bias[block*pwRows+r] = p.bias[g*outPer+o]
+			for i := range inPer {
+				k.weights[(block*inPer+i)*pwRows+r] = p.weight[(g*outPer+o)*inPer+i]
+			}
+		}
+	}
+	if outPer%pwRows != 0 {
+		k.scratch = make([]float32, k.plan.vectors*vectorLanes)
+	}
+	return k
+}
+
+func (k *pointwiseAVX512) run(p *pointwise, dst, src, residual []float32) {
+	hw, inPer, outPer := p.hw, p.in/p.groups, p.out/p.groups
+	a := pointwiseTiles{
+		stride:  uintptr(4 * hw),
+		inputs:  uintptr(inPer),
+		relu:    0,
+		vectors: uintptr(k.plan.vectors),
+		masks:   unsafe.Pointer(&k.plan.taps[0].masks[0]),
+	}
+	if p.ep != linear {
+		a.relu = 1
+	}
+	for g := range p.groups {
+		a.src = unsafe.Pointer(&src[g*inPer*hw])
+		for blk := range k.blocks {
+			block := g*k.blocks + blk
+			a.w = unsafe.Pointer(&k.weights[block*inPer*pwRows])
+			a.bias = unsafe.Pointer(&k.bias[block*pwRows])
+			for r := range pwRows {
+				o := blk*pwRows + r
+				if o >= outPer { // past the group's last channel: zero weights, scratch rows
+					a.dst[r] = unsafe.Pointer(&k.scratch[0])
+					if p.ep == addReLU {
+						a.residual[r] = unsafe.Pointer(&k.scratch[0])
+					}
+					continue
+				}
+				at := p.plane(g*outPer+o) * hw
+				a.dst[r] = unsafe.Pointer(&dst[at])
+				if p.ep == addReLU {
+					a.residual[r] = unsafe.Pointer(&residual[at])
+				}
+			}
+			pointwiseTilesAVX512(&a)
+		}
+	}
+}

@@ -67,40 +67,49 @@ func newPointwiseAVX512(p *pointwise) *pointwiseAVX512 {
 	return k
 }
 
+// pwChunkBytes is how much of a group's inputs one pass over its blocks
+// reads: the map is cut into chunks of whole tiles so that each chunk's
+// inputs stay in L1 while every block of the group reads them, rather
+// than the whole group's inputs (a megabyte at 56x56) streaming from L2
+// once per block.
+const pwChunkBytes = 16 << 10
+
 func (k *pointwiseAVX512) run(p *pointwise, dst, src, residual []float32) {
 	hw, inPer, outPer := p.hw, p.in/p.groups, p.out/p.groups
-	a := pointwiseTiles{
-		stride:  uintptr(4 * hw),
-		inputs:  uintptr(inPer),
-		relu:    0,
-		vectors: uintptr(k.plan.vectors),
-		masks:   unsafe.Pointer(&k.plan.taps[0].masks[0]),
-	}
+	a := pointwiseTiles{stride: uintptr(4 * hw), inputs: uintptr(inPer)}
 	if p.ep != linear {
 		a.relu = 1
 	}
-	for g := range p.groups {
-		a.src = unsafe.Pointer(&src[g*inPer*hw])
-		for blk := range k.blocks {
-			block := g*k.blocks + blk
-			a.w = unsafe.Pointer(&k.weights[block*inPer*pwRows])
-			a.bias = unsafe.Pointer(&k.bias[block*pwRows])
-			for r := range pwRows {
-				o := blk*pwRows + r
-				if o >= outPer { // past the group's last channel: zero weights, scratch rows
-					a.dst[r] = unsafe.Pointer(&k.scratch[0])
-					if p.ep == addReLU {
-						a.residual[r] = unsafe.Pointer(&k.scratch[0])
+	tileBytes := pwTileVectors * vectorLanes * 4
+	chunk := pwTileVectors * max(1, pwChunkBytes/(inPer*tileBytes)) // vectors
+	masks := k.plan.taps[0].masks
+	for v0 := 0; v0 < k.plan.vectors; v0 += chunk {
+		a.vectors = uintptr(min(chunk, k.plan.vectors-v0))
+		a.masks = unsafe.Pointer(&masks[v0])
+		first := v0 * vectorLanes // the chunk's first pixel
+		for g := range p.groups {
+			a.src = unsafe.Pointer(&src[g*inPer*hw+first])
+			for blk := range k.blocks {
+				block := g*k.blocks + blk
+				a.w = unsafe.Pointer(&k.weights[block*inPer*pwRows])
+				a.bias = unsafe.Pointer(&k.bias[block*pwRows])
+				for r := range pwRows {
+					o := blk*pwRows + r
+					if o >= outPer { // past the group's last channel: zero weights, scratch rows
+						a.dst[r] = unsafe.Pointer(&k.scratch[0])
+						if p.ep == addReLU {
+							a.residual[r] = unsafe.Pointer(&k.scratch[0])
+						}
+						continue
 					}
-					continue
+					at := p.plane(g*outPer+o)*hw + first
+					a.dst[r] = unsafe.Pointer(&dst[at])
+					if p.ep == addReLU {
+						a.residual[r] = unsafe.Pointer(&residual[at])
+					}
 				}
-				at := p.plane(g*outPer+o) * hw
-				a.dst[r] = unsafe.Pointer(&dst[at])
-				if p.ep == addReLU {
-					a.residual[r] = unsafe.Pointer(&residual[at])
-				}
+				pointwiseTilesAVX512(&a)
 			}
-			pointwiseTilesAVX512(&a)
 		}
 	}
 }

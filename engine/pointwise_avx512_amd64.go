@@ -18,7 +18,6 @@ type pointwiseAVX512 struct {
 	bias    []float32 // [group][block][pwRows]
 	blocks  int       // blocks per group
 	plan    tapPlan   // masks of a plane's vectors, in tiles of pwTileVectors
-	scratch []float32 // where the rows past a group's last go
 }
 
 const (
@@ -30,16 +29,17 @@ const (
 // pwRows output channels over a whole map. The assembly reads them at
 // fixed offsets: every field is 8 bytes, in this order.
 type pointwiseTiles struct {
-	src      unsafe.Pointer // the block's group's first input plane
-	stride   uintptr        // bytes from one input plane to the next
-	inputs   uintptr        // input channels
-	w        unsafe.Pointer // the block's weights, [input][pwRows]
-	bias     unsafe.Pointer // the block's biases, [pwRows]
-	dst      [pwRows]unsafe.Pointer
-	residual [pwRows]unsafe.Pointer // all nil, or all set
+	src      unsafe.Pointer         // the block's group's first input plane
+	stride   uintptr                // bytes from one input plane to the next
+	inputs   uintptr                // input channels
+	w        unsafe.Pointer         // the block's weights, [input][pwRows]
+	bias     unsafe.Pointer         // the block's biases, [pwRows]
+	dst      [pwRows]unsafe.Pointer // the first rows ones are set
+	residual [pwRows]unsafe.Pointer // the same rows', or all nil
 	relu     uintptr                // 1: max(0, sum)
 	vectors  uintptr                // vectors per plane, a multiple of pwTileVectors
 	masks    unsafe.Pointer         // each vector's lanes in the map, [vectors]uint16
+	rows     uintptr                // the block's output channels, 1 to pwRows: the rest are computed, never stored
 }
 
 // pointwiseTilesAVX512 computes one block (see pointwiseTiles).
@@ -60,9 +60,6 @@ func newPointwiseAVX512(p *pointwise) *pointwiseAVX512 {
 				k.weights[(block*inPer+i)*pwRows+r] = p.weight[(g*outPer+o)*inPer+i]
 			}
 		}
-	}
-	if outPer%pwRows != 0 {
-		k.scratch = make([]float32, k.plan.vectors*vectorLanes)
 	}
 	return k
 }
@@ -93,16 +90,9 @@ func (k *pointwiseAVX512) run(p *pointwise, dst, src, residual []float32) {
 				block := g*k.blocks + blk
 				a.w = unsafe.Pointer(&k.weights[block*inPer*pwRows])
 				a.bias = unsafe.Pointer(&k.bias[block*pwRows])
-				for r := range pwRows {
-					o := blk*pwRows + r
-					if o >= outPer { // past the group's last channel: zero weights, scratch rows
-						a.dst[r] = unsafe.Pointer(&k.scratch[0])
-						if p.ep == addReLU {
-							a.residual[r] = unsafe.Pointer(&k.scratch[0])
-						}
-						continue
-					}
-					at := p.plane(g*outPer+o)*hw + first
+				a.rows = uintptr(min(pwRows, outPer-blk*pwRows)) // the rest have zero weights
+				for r := range int(a.rows) {
+					at := p.plane(g*outPer+blk*pwRows+r)*hw + first
 					a.dst[r] = unsafe.Pointer(&dst[at])
 					if p.ep == addReLU {
 						a.residual[r] = unsafe.Pointer(&residual[at])

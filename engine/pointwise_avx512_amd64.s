@@ -13,6 +13,7 @@
 #define RELU 104
 #define VECTORS 112
 #define MASKS 120
+#define ROWS 128
 
 // A row's four sums, its residual added: Z(a..a+3) += residual row r.
 #define ADD_RESIDUAL(r, a0, a1, a2, a3) \
@@ -94,12 +95,19 @@ input:
 	DECQ CX
 	JNZ input
 
+	// Rows past ROWS exist only in registers: no residual, no store.
 	MOVQ RESIDUAL(AX), DI
 	TESTQ DI, DI
 	JZ relu
 	ADD_RESIDUAL(0, Z0, Z1, Z2, Z3)
+	CMPQ ROWS(AX), $2
+	JLT relu
 	ADD_RESIDUAL(1, Z4, Z5, Z6, Z7)
+	CMPQ ROWS(AX), $3
+	JLT relu
 	ADD_RESIDUAL(2, Z8, Z9, Z10, Z11)
+	CMPQ ROWS(AX), $4
+	JLT relu
 	ADD_RESIDUAL(3, Z12, Z13, Z14, Z15)
 
 relu:
@@ -124,10 +132,17 @@ relu:
 
 store:
 	STORE(0, Z0, Z1, Z2, Z3)
+	CMPQ ROWS(AX), $2
+	JLT next
 	STORE(1, Z4, Z5, Z6, Z7)
+	CMPQ ROWS(AX), $3
+	JLT next
 	STORE(2, Z8, Z9, Z10, Z11)
+	CMPQ ROWS(AX), $4
+	JLT next
 	STORE(3, Z12, Z13, Z14, Z15)
 
+next:
 	ADDQ $256, R13
 	ADDQ $8, BX
 	SUBQ $4, R9

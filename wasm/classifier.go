@@ -237,7 +237,7 @@ func (c *classifier) useModel(run int, name string) bool {
 
 func (c *classifier) readyText() string {
 	kernels := ""
-	if c.model.kernels == "simd128" {
+	if strings.HasPrefix(c.model.kernels, "simd128") { // either build
 		kernels = c.say("with-simd")
 	}
 	return c.say("ready", "model", c.model.name, "kernels", kernels)

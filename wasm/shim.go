@@ -32,7 +32,7 @@ type modelInfo struct {
 type readyModel struct {
 	name         string
 	size, resize int    // the crop's side, and the short side it is cut from
-	kernels      string // "simd128" or "portable"
+	kernels      string // engine.Kernels(): "simd128-fma", "simd128" or "portable"
 	arch         engine.Architecture
 }
 

@@ -44,15 +44,25 @@ export async function compileEngine(url, total, onProgress) {
 // compileKernels compiles the engine's SIMD128 kernels (see simd128.js),
 // or answers null where this browser cannot run them: the engine then
 // runs its plain Go kernels. The kernels come in two builds (see
-// internal/simd128): fused, whose pointwise convs use relaxed SIMD's fused
+// internal/simd128): fused, whose convs use relaxed SIMD's fused
 // multiply-add, a fifth faster, compiled where the browser has relaxed
-// SIMD (Chromium 114 and Firefox 146 on) and fused is given; else plain.
+// SIMD (Chromium 114 and Firefox 146 on) and fused is given; else, or if
+// the fused build fails to come, plain.
 export async function compileKernels({ plain, fused }) {
-  const url = relaxedSIMD && fused ? fused : plain;
-  try {
+  const compile = async (url) => {
     const resp = await fetch(url);
     if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url}`);
-    return await WebAssembly.compileStreaming(new Response(resp.body, { headers: { 'Content-Type': 'application/wasm' } }));
+    return WebAssembly.compileStreaming(new Response(resp.body, { headers: { 'Content-Type': 'application/wasm' } }));
+  };
+  if (relaxedSIMD && fused) {
+    try {
+      return await compile(fused);
+    } catch (e) {
+      console.warn(`fused SIMD128 kernels unavailable, trying the plain ones: ${e.message}`);
+    }
+  }
+  try {
+    return await compile(plain);
   } catch (e) {
     console.warn(`SIMD128 kernels unavailable, using plain Go kernels: ${e.message}`);
     return null;

@@ -15,7 +15,7 @@
 // layer, through the trampolines below. The engine asks for them with
 // simd128.instantiate, which instantiates the kernels with Go's own memory
 // as their memory: they then work on Go's buffers in place. Without them
-// the engine runs its plain Go kernels, with the same results.
+// the engine runs its plain Go kernels, with the plain build's results.
 //
 // The kernels share Go's memory, and a memory that grows detaches every
 // view of it: so nothing here keeps a view across calls.

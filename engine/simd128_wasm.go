@@ -19,7 +19,7 @@ import (
 //
 // The kernels compute what the portable kernels compute, in the same
 // order, so the results are the same (see kernels_simd128_wasm_test.go),
-// except in the module's fused build, whose pointwise convs use fused
+// except in the module's fused build, whose convs use fused
 // multiply-adds: the host gives that build to browsers with relaxed SIMD.
 // Where the host has no kernels (a browser without SIMD128), every layer
 // runs its portable kernel.

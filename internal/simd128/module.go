@@ -15,7 +15,7 @@
 // computes what the engine's portable kernel for its layer computes, in the
 // same order, so that the results are the same (see each kernel's doc and
 // engine/kernels_simd128_wasm_test.go); the module's fused build (see
-// Module) trades that for speed in its pointwise convs.
+// Module) trades that for speed in its convs.
 package simd128
 
 import (

@@ -18,17 +18,19 @@ import (
 // holds the byte offset of each output channel's plane in dst.
 //
 // Keeping the sums in registers instead (a tile of 4 rows by 8 pixels,
-// looping over the inputs inside) ran slower in Chromium (Megvii 1.0x:
-// 8.8 ms against 7.6 for its pointwise layers): V8 loads every weight of
-// a step before computing, and 8 sums, 4 input vectors and 8 weights do
-// not fit in the 15 vector registers, so it spills.
+// looping over the inputs inside) ran slower in this build in Chromium
+// (Megvii 1.0x: 8.8 ms against 7.6 for its pointwise layers): V8 loads
+// every weight of a step before computing, and 8 sums, 4 input vectors
+// and 8 weights do not fit in the 15 vector registers, so it spills.
 //
-// In the fused build (see Module) every multiply-add is one relaxed SIMD
-// f32x4.relaxed_madd, which V8 and SpiderMonkey compile to an FMA on
-// x86 with FMA3: acc = w[i]*x[i] + acc, then w[i+1]*x[i+1] + acc. That is
-// a fifth faster in Chromium (the pointwise layers of Megvii 1.0x: 20 to
-// 24 GMAC/s), and its results differ from the portable kernel's by the
-// rounding of the products only.
+// The fused build (see Module) does keep them in registers (registerTiles):
+// with relaxed SIMD's f32x4.relaxed_madd, which V8 and SpiderMonkey compile
+// to an FMA on x86 with FMA3, there is no product to hold, and a tile
+// needs 11 registers. Its pointwise layers run at about 22 GMAC/s in
+// Chromium against 18 for this build's (Megvii 1.0x), near the 2 FMAs a
+// cycle 128-bit vectors allow; its sums are w[0]*x[0] + bias, then
+// w[1]*x[1] + that, ..., each rounded once, so they differ from the
+// portable kernel's by the rounding of the products only.
 //
 // When the map's size is not a multiple of 4, its last 4 pixels are done
 // again at the end with the sums in registers (one vector per row): that
@@ -223,14 +225,10 @@ func (k *pwWriter) step(rows int, pair, first, last bool) {
 					}
 					return f.V128Load(f.Get(k.pr[r]), at)
 				}
-				switch {
-				case pair && k.fused:
-					f.Set(k.acc, k.mulAdd(prev, k.wx[r], k.xv))
-					f.Set(k.acc, k.mulAdd(func() wasmenc.Expr { return f.Get(k.acc) }, k.wy[r], k.yv))
-				case pair:
+				if pair {
 					f.Set(k.acc, f.F32x4Add(prev(), f.F32x4Add(f.F32x4Mul(f.Get(k.wx[r]), f.Get(k.xv)), f.F32x4Mul(f.Get(k.wy[r]), f.Get(k.yv)))))
-				default:
-					f.Set(k.acc, k.mulAdd(prev, k.wx[r], k.xv))
+				} else {
+					f.Set(k.acc, f.F32x4Add(prev(), f.F32x4Mul(f.Get(k.wx[r]), f.Get(k.xv))))
 				}
 				k.epilogue(ep, k.acc, func() wasmenc.Expr { return f.Get(k.pres[r]) }, at)
 				f.V128Store(f.Get(k.pr[r]), at, f.Get(k.acc))
@@ -283,12 +281,6 @@ func (k *pwWriter) step(rows int, pair, first, last bool) {
 	f.Set(k.wStep, f.I32Add(f.Get(k.wStep), f.I32Const(4*inputs*int32(rows))))
 }
 
-// mulAdd pushes acc + w*x (see mulAdd).
-func (k *pwWriter) mulAdd(acc func() wasmenc.Expr, w, x wasmenc.Local) wasmenc.Expr {
-	f := k.f
-	return mulAdd(f, k.fused, acc, func() wasmenc.Expr { return f.Get(w) }, func() wasmenc.Expr { return f.Get(x) })
-}
-
 // byEpilogue writes code once per epilogue, each run when the layer has it.
 func (k *pwWriter) byEpilogue(code func(ep abi.Epilogue)) {
 	f := k.f
@@ -312,13 +304,12 @@ func (k *pwWriter) epilogue(ep abi.Epilogue, acc wasmenc.Local, residual func() 
 // registerTiles computes rows outputs from o over the map's whole vectors,
 // two vectors (8 pixels) at a time with their sums in registers, input by
 // input: one FMA per weight and vector, 8 sums, 2 inputs and a weight in
-// 11 vector registers, where V8 has 15. That is the fused build's
-// replacement for memoryBlock's tiles: with the FMA there is no product
-// to hold, so the sums fit, and each input and weight is loaded once per 8
-// pixels rather than each sum loaded and stored per input pair. A last
-// single vector goes to registerBlock. The sums are the same as
-// memoryBlock's fused ones, in the same order. It moves w past the
-// block's weights.
+// 11 vector registers, where V8 has 15. It is the fused build's
+// replacement for memoryBlock's tiles: each input and weight is loaded
+// once per 8 pixels, where memoryBlock loads and stores every sum per
+// pair of inputs. A last single vector goes to registerBlock, whose fused
+// sums are the same, in the same order. It moves w past the block's
+// weights.
 func (k *pwWriter) registerTiles(rows int) {
 	f := k.f
 	i32 := wasmenc.I32

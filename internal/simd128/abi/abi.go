@@ -32,7 +32,7 @@ const Instantiate = "instantiate"
 const (
 	Unavailable = 0
 	Plain       = 1 // the same results as the portable kernels
-	Fused       = 2 // the pointwise convs use fused multiply-adds
+	Fused       = 2 // the convs use fused multiply-adds
 )
 
 // FusedSection is the custom section that marks the fused build of the

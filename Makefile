@@ -160,13 +160,14 @@ mutate:
 	for p in $(MUTATE); do SHUFFLENET_SHARED=$(SHARED) $(GREMLINS) unleash --workers 2 --test-cpu 1 --timeout-coefficient 3 $$p || exit 1; done
 
 ## bench: benchmarks (ms/op, allocs/op, GMAC/s): native, portable and SIMD
-## builds; then in headless Chromium, with the SIMD128 kernels and without.
+## builds; then in headless Chromium, with the SIMD128 kernels and without
+## (go run ./internal/browserbench -simd128=plain times their plain build).
 bench:
 	@echo "portable kernels:"
 	SHUFFLENET_SHARED=$(SHARED) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine
 	@echo "SIMD kernels (GOEXPERIMENT=simd; AVX-512 where the CPU has it):"
 	SHUFFLENET_SHARED=$(SHARED) $(SIMD) $(GO) test -run '^$$' -bench Forward -benchtime 2s ./engine
-	@echo "in Chromium, SIMD128 kernels:"
+	@echo "in Chromium, SIMD128 kernels (the fused build, which Chromium runs):"
 	$(GO) run ./internal/browserbench -- -test.run '^$$' -test.bench Forward -test.benchtime 2s
 	@echo "in Chromium, plain Go kernels:"
 	$(GO) run ./internal/browserbench -simd128=off -- -test.run '^$$' -test.bench Forward -test.benchtime 2s

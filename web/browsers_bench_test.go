@@ -156,7 +156,8 @@ func BenchmarkPeerBrowsers(b *testing.B) {
 
 	var t strings.Builder
 	fmt.Fprintf(&t, "median ms of %s runs; Go/ORT is this engine's median over ONNX Runtime Web's at 1 thread; first run: this engine's first run over its median; "+
-		"load: page start to engine ready, ms; stream: frames/s, ORT at its best thread count beside this engine with 1 and 2 workers; memory: this engine's wasm memory\n", runs)
+		"load: page start to engine ready, ms (this engine's includes its 0.5 s warm-up); stream: frames/s, ORT at its best thread count beside this engine with 1 and 2 workers; "+
+		"memory: this engine's wasm memory; FAILED: a page that failed twice\n", runs)
 	for _, br := range browsers {
 		if !slices.Contains(wanted, br.name) {
 			continue
@@ -196,7 +197,9 @@ func BenchmarkPeerBrowsers(b *testing.B) {
 					page("ort-wasm", 1, &row.ort1)
 					page("ort-wasm", 2, &row.ort2)
 					d := page("shufflenet-go", 1, &row.goMain)
-					b.Logf("%s, %s, %s kernels: warm-up passes %.1f ms, first run %.1f ms, median %.2f ms", d.Name(), model, row.goMain.EngineInfo.Kernels, row.goMain.EngineInfo.WarmupMs, row.goMain.First, row.goMain.Median)
+					warmup := row.goMain.EngineInfo.WarmupMs
+					b.Logf("%s, %s, %s kernels: %d warm-up passes, %.1f ms then %.1f ms; first run %.1f ms, median %.2f ms", d.Name(), model,
+						row.goMain.EngineInfo.Kernels, len(warmup), warmup[0], warmup[len(warmup)-1], row.goMain.First, row.goMain.Median)
 					for i := range row.stream {
 						s := &row.stream[i]
 						d.Eval(b, fmt.Sprintf(`import('/engine/stream.mjs').then((m) => m.measure({ model: %q, workers: %d }))`, model, i+1), s)
@@ -210,6 +213,10 @@ func BenchmarkPeerBrowsers(b *testing.B) {
 			fmt.Fprintf(&t, "\n%s\n\n| model | ORT 1T | ORT 2T | Go | Go/ORT | first run | load ORT 1T | load Go | stream ORT best | Go 1 worker | Go 2 workers | memory |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n", name)
 			for _, model := range models {
 				r := rows[model]
+				if !r.ort1.OK || !r.ort2.OK || !r.goMain.OK {
+					fmt.Fprintf(&t, "| %s | FAILED |\n", model)
+					continue
+				}
 				ortBest := 1000 / min(r.ort1.Median, r.ort2.Median)
 				fmt.Fprintf(&t, "| %s | %.2f | %.2f | %.2f | %.2fx | %.1fx | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f MB |\n",
 					model, r.ort1.Median, r.ort2.Median, r.goMain.Median, r.goMain.Median/r.ort1.Median, r.goMain.First/r.goMain.Median,

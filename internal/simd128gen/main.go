@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	fused := flag.Bool("fused", false, "write the build whose pointwise convs use relaxed SIMD's fused multiply-add")
+	fused := flag.Bool("fused", false, "write the build whose convs use relaxed SIMD's fused multiply-add")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: simd128gen [-fused] FILE.wasm (or - for standard output)")
 	}

@@ -54,7 +54,7 @@ export async function compileKernels({ plain, fused }) {
     if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url}`);
     return WebAssembly.compileStreaming(new Response(resp.body, { headers: { 'Content-Type': 'application/wasm' } }));
   };
-  if (relaxedSIMD && fused) {
+  if (fused && relaxedSIMD()) {
     try {
       return await compile(fused);
     } catch (e) {
@@ -71,7 +71,9 @@ export async function compileKernels({ plain, fused }) {
 
 // relaxedSIMD says whether this browser validates relaxed SIMD: the bytes
 // are a module with one function, (a, b, c) -> f32x4.relaxed_madd(a, b, c).
-const relaxedSIMD = WebAssembly.validate(new Uint8Array([
+// It is asked only once kernels are wanted: a page without WebAssembly at
+// all must still load this script, to say so.
+const relaxedSIMD = () => WebAssembly.validate(new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // \0asm, version 1
   0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
   0x03, 0x02, 0x01, 0x00, // one function of that type

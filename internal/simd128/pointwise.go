@@ -219,17 +219,19 @@ func (k *pwWriter) step(rows int, pair, first, last bool) {
 				f.Set(k.yv, f.V128Load(f.Get(k.py), at))
 			}
 			for r := range rows {
-				prev := func() wasmenc.Expr {
-					if first {
-						return f.V128Load32Splat(f.Get(k.biasAt), uint32(4*r))
-					}
-					return f.V128Load(f.Get(k.pr[r]), at)
-				}
-				if pair {
-					f.Set(k.acc, f.F32x4Add(prev(), f.F32x4Add(f.F32x4Mul(f.Get(k.wx[r]), f.Get(k.xv)), f.F32x4Mul(f.Get(k.wy[r]), f.Get(k.yv)))))
+				var prev wasmenc.Expr
+				if first {
+					prev = f.V128Load32Splat(f.Get(k.biasAt), uint32(4*r))
 				} else {
-					f.Set(k.acc, f.F32x4Add(prev(), f.F32x4Mul(f.Get(k.wx[r]), f.Get(k.xv))))
+					prev = f.V128Load(f.Get(k.pr[r]), at)
 				}
+				var sum wasmenc.Expr
+				if pair {
+					sum = f.F32x4Add(prev, f.F32x4Add(f.F32x4Mul(f.Get(k.wx[r]), f.Get(k.xv)), f.F32x4Mul(f.Get(k.wy[r]), f.Get(k.yv))))
+				} else {
+					sum = f.F32x4Add(prev, f.F32x4Mul(f.Get(k.wx[r]), f.Get(k.xv)))
+				}
+				f.Set(k.acc, sum)
 				k.epilogue(ep, k.acc, func() wasmenc.Expr { return f.Get(k.pres[r]) }, at)
 				f.V128Store(f.Get(k.pr[r]), at, f.Get(k.acc))
 			}
@@ -392,12 +394,10 @@ func (k *pwWriter) registerBlock(rows int) {
 	f.If(f.I32And(f.Get(k.inPer), f.I32Const(1)), func() { // an odd input channel left
 		f.Set(k.xv, f.V128Load(f.Get(k.x), 0))
 		for r := range rows {
-			w := func() wasmenc.Expr { return f.V128Load32Splat(f.Get(k.w), uint32(4*r)) }
-			if k.fused {
-				f.Set(k.tileAcc[r], f.F32x4RelaxedMadd(w(), f.Get(k.xv), f.Get(k.tileAcc[r])))
-				continue
-			}
-			f.Set(k.tileAcc[r], f.F32x4Add(f.Get(k.tileAcc[r]), f.F32x4Mul(w(), f.Get(k.xv))))
+			f.Set(k.tileAcc[r], mulAdd(f, k.fused,
+				func() wasmenc.Expr { return f.Get(k.tileAcc[r]) },
+				func() wasmenc.Expr { return f.V128Load32Splat(f.Get(k.w), uint32(4*r)) },
+				func() wasmenc.Expr { return f.Get(k.xv) }))
 		}
 		f.Set(k.w, f.I32Add(f.Get(k.w), f.I32Const(int32(4*rows))))
 	})

@@ -45,7 +45,7 @@ export async function compileEngine(url, total, onProgress) {
 // or answers null where this browser cannot run them: the engine then
 // runs its plain Go kernels. The kernels come in two builds (see
 // internal/simd128): fused, whose convs use relaxed SIMD's fused
-// multiply-add, a fifth faster, compiled where the browser has relaxed
+// multiply-add (its pointwise convs are a fifth faster), compiled where the browser has relaxed
 // SIMD (Chromium 114 and Firefox 146 on) and fused is given; else, or if
 // the fused build fails to come, plain.
 export async function compileKernels({ plain, fused }) {

@@ -23,7 +23,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -32,12 +31,11 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"time"
 
-	"github.com/kshedden/gonpy"
 	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/weights/checkpoint"
+	"github.com/shufflenet-go/shufflenet/weights/npy"
 )
 
 func main() {
@@ -86,7 +84,7 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	x, err := readInput(*input, m.Arch.InputSize())
+	x, err := npy.ReadImage(*input, m.Arch.InputSize())
 	if err != nil {
 		return err
 	}
@@ -97,7 +95,7 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeNPY(*logitsPath, []int{1, len(logits)}, logits); err != nil {
+	if err := npy.Write(*logitsPath, []int{1, len(logits)}, logits); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -145,42 +143,4 @@ func version() string {
 		}
 	}
 	return fmt.Sprintf("shufflenet-go %s, %s, kernels %s", commit, runtime.Version(), engine.Kernels())
-}
-
-// readInput reads a float32 .npy holding one 1x3xSxS (or 3xSxS) image.
-func readInput(path string, size int) ([]float32, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := gonpy.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	shape := r.Shape
-	if len(shape) == 3 {
-		shape = append([]int{1}, shape...)
-	}
-	if !slices.Equal(shape, []int{1, 3, size, size}) || r.Dtype != "f4" || r.ColumnMajor {
-		return nil, fmt.Errorf("read %s: shape %v dtype %s (fortran order %t), want 1x3x%dx%d float32 in C order",
-			path, r.Shape, r.Dtype, r.ColumnMajor, size, size)
-	}
-	v, err := r.GetFloat32()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return v, nil
-}
-
-// writeNPY writes v as a float32 .npy of the given shape.
-func writeNPY(path string, shape []int, v []float32) error {
-	w, err := gonpy.NewFileWriter(path)
-	if err != nil {
-		return err
-	}
-	w.Shape = shape
-	if err := w.WriteFloat32(v); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -12,11 +12,12 @@ import (
 
 	"github.com/shufflenet-go/shufflenet/internal/hostile"
 	"github.com/shufflenet-go/shufflenet/internal/shared"
+	"github.com/shufflenet-go/shufflenet/weights/npy"
 )
 
-// npy is a .npy file of format version major whose header is header,
+// npyBytes is a .npy file of format version major whose header is header,
 // padded as NumPy pads it, followed by data.
-func npy(major byte, header string, data []byte) []byte {
+func npyBytes(major byte, header string, data []byte) []byte {
 	out := []byte{0x93, 'N', 'U', 'M', 'P', 'Y', major, 0}
 	prefix := 10
 	if major >= 2 {
@@ -37,7 +38,7 @@ func imageTensor(value func(i int) float32) []byte {
 	for i := range 3 * 224 * 224 {
 		data = binary.LittleEndian.AppendUint32(data, math.Float32bits(value(i)))
 	}
-	return npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }", data)
+	return npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }", data)
 }
 
 // Each hostile input to the CLI ends in a clear error, quickly and within
@@ -53,7 +54,7 @@ func TestHostileInputs(t *testing.T) {
 		return path
 	}
 	// An 81-byte .npy whose header claims 4 GiB (gonpy allocated it).
-	hugeHeader := npy(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }", nil)
+	hugeHeader := npyBytes(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 224, 224), }", nil)
 	binary.LittleEndian.PutUint32(hugeHeader[8:12], math.MaxUint32)
 	out := filepath.Join(dir, "logits.npy")
 	for _, c := range []struct {
@@ -100,15 +101,16 @@ func TestHostileInputs(t *testing.T) {
 	}
 }
 
-// FuzzParseTensor: any bytes parse to a finite 3x224x224 tensor or give
-// an error, never a panic or an allocation the input cannot justify.
+// FuzzParseTensor: any bytes given to logits --input (npy.ParseImage)
+// parse to a finite 3x224x224 tensor or give an error, never a panic or
+// an allocation the input cannot justify.
 func FuzzParseTensor(f *testing.F) {
 	f.Add(imageTensor(func(i int) float32 { return float32(i % 255) }))
-	f.Add(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 224, 224), }", nil))
-	f.Add(npy(3, "{'descr': '<f8', 'fortran_order': True, 'shape': (1, 3, 224, 224), }", make([]byte, 64)))
+	f.Add(npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 224, 224), }", nil))
+	f.Add(npyBytes(3, "{'descr': '<f8', 'fortran_order': True, 'shape': (1, 3, 224, 224), }", make([]byte, 64)))
 	f.Add([]byte("\x93NUMPY\x02\x00\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := parseTensor(data, 224)
+		v, err := npy.ParseImage(data, 224)
 		if err != nil {
 			return
 		}

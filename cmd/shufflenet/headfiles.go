@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/weights"
@@ -40,29 +39,4 @@ func loadHead(path string, base weights.HeadBase) (*head.Head, error) {
 		return nil, fmt.Errorf("head %s: %w", path, err)
 	}
 	return f.Head, nil
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder and a rename: an interrupted or failed write never leaves a
-// partial file at path, and a file already there is replaced whole.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

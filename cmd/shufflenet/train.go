@@ -111,7 +111,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(*out, data); err != nil {
+	if err := weights.WriteFileAtomic(*out, data); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d classes on %s, %d bytes\n", *out, len(h.Classes), base.Model, len(data))

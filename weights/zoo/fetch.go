@@ -276,30 +276,11 @@ func Verify(e Entry, data []byte) error {
 	return nil
 }
 
-// writeAtomic writes data to path through a temporary file in the same
-// directory and a rename, so that an interrupted write never leaves a file
-// that looks complete.
+// writeAtomic writes data to path atomically (weights.WriteFileAtomic),
+// making its folder first.
 func writeAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".partial-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return weights.WriteFileAtomic(path, data)
 }

@@ -53,14 +53,9 @@ $(GEN)/shufflenet.wasm: $(WASM_SRC)
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(GEN)/wasm_exec.js
 	$(GO) run ./internal/precompress $@
 
-KERNELS_SRC := $(shell find internal/simd128 internal/wasmenc -name '*.go' -not -name '*_test.go') internal/simd128gen/main.go
-$(GEN)/simd128.wasm: $(KERNELS_SRC)
+$(GEN)/simd128.wasm $(GEN)/simd128-fused.wasm: $(shell find internal/simd128 internal/wasmenc -name '*.go' -not -name '*_test.go') internal/simd128gen/main.go
 	mkdir -p $(GEN)
-	$(GO) run ./internal/simd128gen $@
-	$(GO) run ./internal/precompress $@
-$(GEN)/simd128-fused.wasm: $(KERNELS_SRC)
-	mkdir -p $(GEN)
-	$(GO) run ./internal/simd128gen -fused $@
+	$(GO) run ./internal/simd128gen $(if $(findstring -fused,$@),-fused) $@
 	$(GO) run ./internal/precompress $@
 
 ## weights: fetch MODEL's checkpoint (cache, $$SHUFFLENET_CHECKPOINTS or download), verify it, convert to int8.

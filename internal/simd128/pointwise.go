@@ -62,6 +62,10 @@ type pwWriter struct {
 	tileAcc, tileAcc2              [abi.PointwiseRows]wasmenc.Local // a row's sums: one vector, or two (registerTiles)
 	wv                             wasmenc.Local                    // a weight in every lane
 	blocks, lastBlock, pixelsBytes wasmenc.Local
+	// A function of one block shape (see writeRegisterBlocks) has one
+	// epilogue, epilogue, known when it is written.
+	oneEpilogue bool
+	epilogueOf  abi.Epilogue
 }
 
 // writePointwise writes the pointwise kernel (see above).
@@ -92,9 +96,19 @@ func writePointwise(m *wasmenc.Module, fused bool) {
 	f.Set(k.groupW, f.Get(weights))
 	f.Set(k.o, f.I32Const(0))
 	f.Set(g, f.Get(groups))
+	var blockFuncs [abi.PointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func
+	if fused {
+		blockFuncs = writeRegisterBlocks(m)
+	}
 	f.Loop(func(nextGroup wasmenc.Label) {
 		if fused {
-			k.eachBlock(k.registerTiles)
+			k.eachBlock(func(rows int) {
+				k.byEpilogue(func(ep abi.Epilogue) {
+					f.Call(blockFuncs[rows][ep], f.Get(k.dst), f.Get(k.res), f.Get(k.bias), f.Get(k.planes), f.Get(k.groupSrc), f.Get(k.w),
+						f.Get(k.hw), f.Get(k.inPer), f.Get(k.o))
+				})
+				f.Set(k.w, f.I32Add(f.Get(k.w), f.I32Mul(f.Get(k.inPer), f.I32Const(int32(4*rows)))))
+			})
 		} else {
 			f.Set(k.tile, f.I32Const(0))
 			f.Loop(func(nextTile wasmenc.Label) {
@@ -105,10 +119,12 @@ func writePointwise(m *wasmenc.Module, fused bool) {
 				f.BrIf(nextTile, f.I32LtU(f.Get(k.tile), f.Get(k.pixelsBytes)))
 			})
 		}
-		f.If(f.I32Ne(f.Get(k.pixelsBytes), f.Get(k.hwBytes)), func() { // the last 4 pixels
-			f.Set(k.tile, f.I32Sub(f.Get(k.hwBytes), f.I32Const(16)))
-			k.eachBlock(k.registerBlock)
-		})
+		if !fused { // the fused blocks do their own
+			f.If(f.I32Ne(f.Get(k.pixelsBytes), f.Get(k.hwBytes)), func() { // the last 4 pixels
+				f.Set(k.tile, f.I32Sub(f.Get(k.hwBytes), f.I32Const(16)))
+				k.eachBlock(k.registerBlock)
+			})
+		}
 		// Next group: its inputs, weights (k.w is past this group's) and outputs.
 		f.Set(k.groupSrc, f.I32Add(f.Get(k.groupSrc), f.I32Mul(f.Get(k.inPer), f.Get(k.hwBytes))))
 		f.Set(k.groupW, f.Get(k.w))
@@ -285,6 +301,10 @@ func (k *pwWriter) step(rows int, pair, first, last bool) {
 
 // byEpilogue writes code once per epilogue, each run when the layer has it.
 func (k *pwWriter) byEpilogue(code func(ep abi.Epilogue)) {
+	if k.oneEpilogue {
+		code(k.epilogueOf)
+		return
+	}
 	f := k.f
 	f.IfElse(f.I32Eq(f.Get(k.ep), f.I32Const(int32(abi.AddReLU))), func() { code(abi.AddReLU) }, func() {
 		f.IfElse(f.I32Eq(f.Get(k.ep), f.I32Const(int32(abi.ReLU))), func() { code(abi.ReLU) }, func() { code(abi.Linear) })
@@ -301,6 +321,60 @@ func (k *pwWriter) epilogue(ep abi.Epilogue, acc wasmenc.Local, residual func() 
 	case abi.ReLU:
 		f.Set(acc, f.F32x4Max(f.Get(acc), zero(f)))
 	}
+}
+
+// blockParams are the parameters of the fused build's block functions.
+var blockParams = []abi.Param{
+	{Name: "dst", Type: abi.I32}, {Name: "residual", Type: abi.I32}, {Name: "bias", Type: abi.I32}, {Name: "planes", Type: abi.I32},
+	{Name: "src", Type: abi.I32}, {Name: "weights", Type: abi.I32}, {Name: "hw", Type: abi.I32}, {Name: "inPer", Type: abi.I32},
+	{Name: "o", Type: abi.I32},
+}
+
+// writeRegisterBlocks writes the fused build's blocks, one function for
+// each number of rows (1 to abi.PointwiseRows) and epilogue, taking
+// blockParams: block(dst, residual, bias, planes, src, weights, hw, inPer,
+// o) computes output channels o to o+rows-1 of a group, whose inputs start
+// at src and whose block of weights at weights, over the whole map
+// (registerTiles, and then, when the map's size is not a multiple of 4,
+// its last 4 pixels again).
+//
+// Why functions of their own: Chromium compiles a function with its
+// optimizing compiler once it has run a while, in the background, and
+// until then runs its baseline code. One pointwise function holding every
+// shape took 137 ms to compile, longer than any other function of the
+// page; a layer uses one or two shapes, each a small function that
+// compiles in a few ms, so the first classifications reach full speed
+// sooner.
+func writeRegisterBlocks(m *wasmenc.Module) [abi.PointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func {
+	var funcs [abi.PointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func
+	for rows := 1; rows <= abi.PointwiseRows; rows++ {
+		for ep := abi.Linear; ep <= abi.AddReLU; ep++ {
+			f, param := kernel(m, "", blockParams)
+			funcs[rows][ep] = f
+			k := &pwWriter{f: f, fused: true, oneEpilogue: true, epilogueOf: ep, dst: param("dst"), res: param("residual"), bias: param("bias"),
+				planes: param("planes"), groupSrc: param("src"), w: param("weights"), hw: param("hw"), inPer: param("inPer"), o: param("o")}
+			for _, l := range []*wasmenc.Local{&k.hwBytes, &k.pixelsBytes, &k.pairs, &k.tile, &k.x, &k.px, &k.wStep, &k.steps} {
+				*l = f.Local(wasmenc.I32)
+			}
+			for r := range rows {
+				k.rows[r], k.residual[r] = f.Local(wasmenc.I32), f.Local(wasmenc.I32)
+				k.tileAcc[r], k.tileAcc2[r] = f.Local(wasmenc.V128), f.Local(wasmenc.V128)
+			}
+			k.xv, k.yv, k.wv = f.Local(wasmenc.V128), f.Local(wasmenc.V128), f.Local(wasmenc.V128)
+			wBlock := f.Local(wasmenc.I32)
+			f.Set(wBlock, f.Get(k.w))
+			f.Set(k.hwBytes, f.I32Shl(f.Get(k.hw), f.I32Const(2)))
+			f.Set(k.pixelsBytes, f.I32And(f.Get(k.hwBytes), f.I32Const(-16))) // whole vectors
+			f.Set(k.pairs, f.I32DivU(f.Get(k.inPer), f.I32Const(2)))
+			k.registerTiles(rows)
+			f.If(f.I32Ne(f.Get(k.pixelsBytes), f.Get(k.hwBytes)), func() { // the last 4 pixels
+				f.Set(k.w, f.Get(wBlock))
+				f.Set(k.tile, f.I32Sub(f.Get(k.hwBytes), f.I32Const(16)))
+				k.registerBlock(rows)
+			})
+		}
+	}
+	return funcs
 }
 
 // registerTiles computes rows outputs from o over the map's whole vectors,

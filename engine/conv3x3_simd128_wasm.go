@@ -12,6 +12,7 @@ import (
 // applies.
 type conv3x3SIMD128 struct {
 	grouped *groupedSIMD128 // nil: the kernel below
+	stem    bool            // the fused build's stem kernel runs c
 }
 
 // newConv3x3SIMD128 returns the kernel for c, or nil for maps too narrow
@@ -20,7 +21,14 @@ func newConv3x3SIMD128(c *conv3x3) conv3x3Kernel {
 	if c.outSize < 4 || c.inSize%c.stride != 0 {
 		return nil
 	}
-	return &conv3x3SIMD128{grouped: newGroupedSIMD128(c)}
+	return &conv3x3SIMD128{grouped: newGroupedSIMD128(c), stem: stemKernelFits(c)}
+}
+
+// stemKernelFits reports whether the fused build's stem kernel (abi.Stem)
+// runs c: it is the build here and c has the stem's shape at 224x224.
+func stemKernelFits(c *conv3x3) bool {
+	return simd128Build() == abi.Fused && c.in == 3 && c.groups == 1 && c.stride == 2 &&
+		c.outSize == abi.StemSize && c.out%4 == 0
 }
 
 // paddedSize is the floats per channel of c's padded input: (S+2)^2 at
@@ -54,8 +62,12 @@ func (k *conv3x3SIMD128) run(c *conv3x3, dst []float32, src paddedMaps, s *convS
 	} else {
 		simd128Pad2(address(padded), address(src.maps), int32(c.in), int32(c.inSize))
 	}
-	if k.grouped != nil {
+	switch {
+	case k.grouped != nil:
 		k.grouped.run(c, dst, padded, s.phases.maps[len(padded):])
+		return
+	case k.stem:
+		simd128Stem(address(dst), address(padded), address(c.weight), address(c.bias), int32(c.out), reLU)
 		return
 	}
 	simd128Conv3x3(abi.ConvVariants.Of(c.stride, c.outSize), address(dst), address(padded), address(c.weight), address(c.bias),

@@ -56,3 +56,10 @@ func simd128Classifier(dst, src, weights, bias unsafe.Pointer, in, out int32)
 //
 //go:wasmimport simd128 grouped
 func simd128Grouped(variant int32, dst, padded, weights, bias, sums unsafe.Pointer, out, inPer, outPer int32)
+
+// simd128Stem runs the stem conv (3 input channels, abi.StemSize outputs a
+// side, stride 2) on the padded input; only the fused build has it (see
+// writeStem).
+//
+//go:wasmimport simd128 stem
+func simd128Stem(dst, padded, weights, bias unsafe.Pointer, out, relu int32)

@@ -34,17 +34,21 @@ func moduleMatchesABI(t *testing.T, fused bool) {
 	if !slices.Equal(m.imports, wantImports) {
 		t.Errorf("imports %v, want only the memory, %v", m.imports, wantImports)
 	}
+	exports := abi.Exports
+	if fused {
+		exports = append(slices.Clip(exports), abi.FusedExports...)
+	}
 	var names, wantNames []string
 	for _, e := range m.exports {
 		names = append(names, e.name)
 	}
-	for _, e := range abi.Exports {
+	for _, e := range exports {
 		wantNames = append(wantNames, e.Name)
 	}
 	if !slices.Equal(names, wantNames) {
 		t.Fatalf("exports %q, want abi's %q", names, wantNames)
 	}
-	for i, e := range abi.Exports {
+	for i, e := range exports {
 		got, err := m.exportedFunc(i)
 		if err != nil {
 			t.Errorf("%s: %v", e.Name, err)

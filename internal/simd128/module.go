@@ -24,7 +24,8 @@ import (
 )
 
 // Module returns the kernel module. It imports its memory as
-// abi.MemoryModule.MemoryName and has abi.Exports as its exports.
+// abi.MemoryModule.MemoryName and has abi.Exports as its exports, and
+// the fused build abi.FusedExports after them.
 //
 // The fused build does the multiply-adds of its pointwise and 3x3 convs
 // with relaxed SIMD's fused multiply-add (see writePointwise), which
@@ -44,6 +45,9 @@ func Module(fused bool) ([]byte, error) {
 	writeGrouped(m, fused)
 	writePool(m)
 	writeClassifier(m)
+	if fused {
+		writeStem(m)
+	}
 	return m.Encode()
 }
 

@@ -150,10 +150,26 @@ var (
 	// weights are [block of 4 outputs][input][output in block], zero past
 	// the last output.
 	Classifier = Func{"classifier", concat(addresses("dst", "src", "weights", "bias"), counts("in", "out"))}
+
+	// Stem runs the stem conv, 3 input channels to out (a multiple of 4)
+	// output channels of StemSize x StemSize, stride 2, on the input padded
+	// by Pad2. weights are [out][input][tap], as the engine holds them;
+	// relu != 0 applies a ReLU. Only the fused build has it: it keeps the
+	// sums of 4 outputs by 8 pixels in registers, adding all 27 taps with
+	// fused multiply-adds, which the portable kernel's order (the taps of
+	// one input channel summed, then added) does not allow.
+	Stem = Func{"stem", concat(addresses("dst", "padded", "weights", "bias"), counts("out", "relu"))}
 )
 
-// Exports are the kernel module's exports, in the module's order.
+// StemSize is the output size Stem computes: ShuffleNet's stem at 224x224.
+const StemSize = 112
+
+// Exports are the kernel module's exports, in the module's order; the
+// fused build has FusedExports after them.
 var Exports = []Func{Pointwise, Pad1, Pad2, Conv3x3, Grouped, Pool, Classifier}
+
+// FusedExports are the exports only the fused build has.
+var FusedExports = []Func{Stem}
 
 // Epilogue is what a pointwise conv does to each sum before storing it,
 // fused into the conv so every output is written once. The engine's

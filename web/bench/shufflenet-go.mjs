@@ -28,6 +28,9 @@ export async function create({ model, threads }) {
   const engine = globalThis.shufflenet;
   const loaded = engine.load(model, new Uint8Array(await weights));
   if (loaded.error) throw new Error(loaded.error);
+  // As the page's workers do after a load (web/static/worker.js): the
+  // load's garbage is collected now, not in the middle of a pass.
+  engine.collect();
   const picture = new Float32Array(3 * 224 * 224);
   const warmupMs = warmUp(() => {
     const out = engine.run(model, picture);

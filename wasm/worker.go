@@ -22,6 +22,7 @@ import (
 // page hands over, in a buffer that grows to the largest one seen.
 type inference struct {
 	models  map[string]*loadedModel
+	byID    []*loadedModel // models by the id load answers, for the tensor exports (tensor.go)
 	picture []byte
 }
 
@@ -50,6 +51,7 @@ type loadedModel struct {
 // exceptions do not cross the boundary.
 func serveInference() {
 	in := &inference{models: map[string]*loadedModel{}}
+	tensorModels = in
 	js.Global().Set("shufflenet", js.ValueOf(map[string]any{
 		"load":     guarded(in.load),
 		"classify": guarded(in.classify),
@@ -100,18 +102,33 @@ func (in *inference) load(_ js.Value, args []js.Value) any {
 	}
 	a := m.Arch
 	side := a.FeatureSize()
-	in.models[name] = &loadedModel{
+	loaded := &loadedModel{
 		name: name, sha256: optionalString(args[2:]), model: m, net: net, arch: a,
 		crop:    image.NewRGBA(image.Rect(0, 0, a.InputSize(), a.InputSize())),
 		input:   make([]float32, 3*a.InputSize()*a.InputSize()),
 		cam:     make([]float32, side*side),
 		overlay: make([]byte, 4*a.InputSize()*a.InputSize()),
 	}
+	id := in.register(loaded)
 	return js.ValueOf(map[string]any{
 		"name": name, "family": string(a.Family), "groups": a.Groups, "width": a.Width, "arch": m.ArchitectureJSON,
 		"size": a.InputSize(), "resize": a.Input.ResizeShort, "classes": a.Classes,
-		"kernels": engine.Kernels(),
+		"kernels": engine.Kernels(), "id": id,
 	})
+}
+
+// register keeps m under its name, replacing a model of that name, which
+// keeps its id; it answers m's id.
+func (in *inference) register(m *loadedModel) int {
+	in.models[m.name] = m
+	for id, old := range in.byID {
+		if old.name == m.name {
+			in.byID[id] = m
+			return id
+		}
+	}
+	in.byID = append(in.byID, m)
+	return len(in.byID) - 1
 }
 
 // classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool, inside?, head: id)

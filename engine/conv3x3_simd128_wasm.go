@@ -11,8 +11,9 @@ import (
 // the conv kernel, or the grouped kernel (grouped_simd128_wasm.go) where it
 // applies.
 type conv3x3SIMD128 struct {
-	grouped *groupedSIMD128 // nil: the kernel below
-	stem    bool            // the fused build's stem kernel runs c
+	winograd *winogradSIMD128 // the fused build's, for the seed's stride-1 grouped convs
+	grouped  *groupedSIMD128  // nil: the kernel below
+	stem     bool             // the fused build's stem kernel runs c
 }
 
 // newConv3x3SIMD128 returns the kernel for c, or nil for maps too narrow
@@ -20,6 +21,9 @@ type conv3x3SIMD128 struct {
 func newConv3x3SIMD128(c *conv3x3) conv3x3Kernel {
 	if c.outSize < 4 || c.inSize%c.stride != 0 {
 		return nil
+	}
+	if w := newWinogradSIMD128(c); w != nil {
+		return &conv3x3SIMD128{winograd: w}
 	}
 	return &conv3x3SIMD128{grouped: newGroupedSIMD128(c), stem: stemKernelFits(c)}
 }
@@ -43,6 +47,9 @@ func paddedSize(c *conv3x3) int {
 
 // phaseLen is the padded input's size, and the grouped kernel's sums.
 func (k *conv3x3SIMD128) phaseLen(c *conv3x3) int {
+	if k.winograd != nil {
+		return c.in*paddedSize(c) + k.winograd.scratchLen(c)
+	}
 	if k.grouped != nil {
 		return c.in*paddedSize(c) + k.grouped.scratchLen(c)
 	}
@@ -63,6 +70,9 @@ func (k *conv3x3SIMD128) run(c *conv3x3, dst []float32, src paddedMaps, s *convS
 		simd128Pad2(address(padded), address(src.maps), int32(c.in), int32(c.inSize))
 	}
 	switch {
+	case k.winograd != nil:
+		k.winograd.run(c, dst, padded, s.phases.maps[len(padded):])
+		return
 	case k.grouped != nil:
 		k.grouped.run(c, dst, padded, s.phases.maps[len(padded):])
 		return

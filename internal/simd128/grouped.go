@@ -5,6 +5,9 @@ import (
 	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
 )
 
+// (In the fused build the seed's stride-1 grouped convs run as Winograd
+// transforms instead, see winograd.go; this kernel runs their stride-2 ones.)
+//
 // The seed's grouped 3x3 convs on small maps run a second SIMD128 kernel,
 // whose vectors hold 4 output channels of one pixel rather than 4 pixels
 // of one channel. On a 7x7 map a row of 7 pixels is two vectors, one of

@@ -47,6 +47,8 @@ func Module(fused bool) ([]byte, error) {
 	writeClassifier(m)
 	if fused {
 		writeStem(m)
+		writeWinogradInput(m)
+		writeWinogradOutput(m)
 	}
 	return m.Encode()
 }

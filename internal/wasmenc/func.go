@@ -313,6 +313,7 @@ func (f *Func) I32Sub(a, b Expr) Expr  { return f.i32Binary(0x6b, a, b) }
 func (f *Func) I32Mul(a, b Expr) Expr  { return f.i32Binary(0x6c, a, b) }
 func (f *Func) I32DivU(a, b Expr) Expr { return f.i32Binary(0x6e, a, b) }
 func (f *Func) I32And(a, b Expr) Expr  { return f.i32Binary(0x71, a, b) }
+func (f *Func) I32Or(a, b Expr) Expr   { return f.i32Binary(0x72, a, b) }
 func (f *Func) I32Shl(a, b Expr) Expr  { return f.i32Binary(0x74, a, b) }
 func (f *Func) I32ShrU(a, b Expr) Expr { return f.i32Binary(0x76, a, b) }
 func (f *Func) I32Eq(a, b Expr) Expr   { return f.i32Binary(0x46, a, b) }

@@ -161,6 +161,22 @@ var (
 	Stem = Func{"stem", concat(addresses("dst", "padded", "weights", "bias"), counts("out", "relu"))}
 )
 
+// The fused build's Winograd transforms (F(2x2, 3x3)) for the stride-1
+// grouped 3x3 convs, between which the engine runs the products as a
+// pointwise conv. positions are the 16 of a 4x4 tile; a map of size s has
+// T = (s+1)/2 tiles a side, T at least 4.
+var (
+	// WinogradInput writes the transformed input tiles of channels
+	// Pad1-padded size x size maps, dst[position][channel][tile]. For an
+	// odd size it reads two padded rows past the last map, which must be
+	// zeros.
+	WinogradInput = Func{"winogradInput", concat(addresses("dst", "padded"), counts("channels", "size"))}
+
+	// WinogradOutput writes out size x size maps from the summed products
+	// m[position][channel][tile], each plus its bias.
+	WinogradOutput = Func{"winogradOutput", concat(addresses("dst", "m", "bias"), counts("out", "size"))}
+)
+
 // StemSize is the output size Stem computes: ShuffleNet's stem at 224x224.
 const StemSize = 112
 
@@ -169,7 +185,7 @@ const StemSize = 112
 var Exports = []Func{Pointwise, Pad1, Pad2, Conv3x3, Grouped, Pool, Classifier}
 
 // FusedExports are the exports only the fused build has.
-var FusedExports = []Func{Stem}
+var FusedExports = []Func{Stem, WinogradInput, WinogradOutput}
 
 // Epilogue is what a pointwise conv does to each sum before storing it,
 // fused into the conv so every output is written once. The engine's

@@ -8,8 +8,9 @@ import (
 
 // conv3x3SIMD128 runs a conv3x3 with the SIMD128 kernels (see
 // simd128/conv3x3.go): it pads the input into the phase scratch, then runs
-// the conv kernel, or the grouped kernel (grouped_simd128_wasm.go) where it
-// applies.
+// the conv kernel, or where it applies the fused build's Winograd
+// transforms (winograd_simd128_wasm.go), the grouped kernel
+// (grouped_simd128_wasm.go) or the fused build's stem kernel.
 type conv3x3SIMD128 struct {
 	winograd *winogradSIMD128 // the fused build's, for the seed's stride-1 grouped convs
 	grouped  *groupedSIMD128  // nil: the kernel below
@@ -45,7 +46,8 @@ func paddedSize(c *conv3x3) int {
 	return (c.inSize + 1) * (c.inSize + 1)
 }
 
-// phaseLen is the padded input's size, and the grouped kernel's sums.
+// phaseLen is the padded input's size, and the Winograd or grouped
+// kernel's scratch after it.
 func (k *conv3x3SIMD128) phaseLen(c *conv3x3) int {
 	if k.winograd != nil {
 		return c.in*paddedSize(c) + k.winograd.scratchLen(c)

@@ -2,7 +2,11 @@
 
 package main
 
-import "unsafe"
+import (
+	"fmt"
+	"os"
+	"unsafe"
+)
 
 // The tensor exports let a host that already has tensors in the model's
 // input convention (a benchmark, a program of its own) run a loaded model
@@ -16,8 +20,10 @@ import "unsafe"
 //
 // The id is the one load answers. The addresses are byte offsets in the
 // instance's memory, valid until the next call into Go (a memory that
-// grows moves every view of it); both exports answer 0 for an id that
-// names no model, and shufflenet_forward for a pass that fails.
+// grows moves every view of it). Both exports answer 0 for an id that
+// names no model, and shufflenet_forward also for a pass that fails (a
+// panic included: as with the js.Func exports, it must not end the
+// program).
 //
 //	const at = exports.shufflenet_tensor(id);
 //	new Float32Array(exports.mem.buffer, at, 3 * size * size).set(input);
@@ -53,7 +59,13 @@ func exportedTensor(id int32) unsafe.Pointer {
 // address of its logits (classes float32), which the next pass overwrites.
 //
 //go:wasmexport shufflenet_forward
-func exportedForward(id int32) unsafe.Pointer {
+func exportedForward(id int32) (logitsAt unsafe.Pointer) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintln(os.Stderr, "shufflenet_forward: internal error:", r) // the console's
+			logitsAt = nil
+		}
+	}()
 	m := modelByID(id)
 	if m == nil {
 		return nil

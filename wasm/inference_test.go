@@ -66,15 +66,7 @@ func TestLoadClassifyRun(t *testing.T) {
 	}
 	logits := make([]float32, answer.Get("logits").Get("length").Int())
 	copyFloatsToGo(logits, answer.Get("logits"))
-	want := shared.NPY(t, "testdata/pipeline/megvii_g3_0.5x_chelsea_logits.npy")
-	var worst, scale float64
-	for i := range want {
-		worst = max(worst, math.Abs(float64(logits[i]-want[i])))
-		scale = max(scale, math.Abs(float64(want[i])))
-	}
-	if worst > 1e-3*max(1, scale) {
-		t.Errorf("run: logits differ from PyTorch's by %.3g (of %.3g)", worst, scale)
-	}
+	matchPyTorch(t, "run", logits, shared.NPY(t, "testdata/pipeline/megvii_g3_0.5x_chelsea_logits.npy"))
 
 	// classify: the photo's pixels at their natural size, as the page
 	// hands them over (a canvas's getImageData: RGBA, not premultiplied).
@@ -146,5 +138,22 @@ func TestInferenceErrors(t *testing.T) {
 	// The failed loads left the loaded model alone.
 	if _, err := call(in.classify, "megvii", uint8Array(make([]byte, 4*300*200)), 300, 200, 1, false); err != "" {
 		t.Errorf("after the failed calls: %s", err)
+	}
+}
+
+// matchPyTorch fails unless the logits got are within 1e-3 of the largest
+// of PyTorch's (want), the peer benchmark's tolerance.
+func matchPyTorch(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) < len(want) {
+		t.Fatalf("%s: %d logits, want %d", what, len(got), len(want))
+	}
+	var worst, scale float64
+	for i := range want {
+		worst = max(worst, math.Abs(float64(got[i]-want[i])))
+		scale = max(scale, math.Abs(float64(want[i])))
+	}
+	if worst > 1e-3*max(1, scale) {
+		t.Errorf("%s: logits differ from PyTorch's by %.3g (of %.3g)", what, worst, scale)
 	}
 }

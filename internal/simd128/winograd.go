@@ -36,7 +36,7 @@ func writeWinogradInput(m *wasmenc.Module) {
 	i32, v128 := wasmenc.I32, wasmenc.V128
 	f, param := export(m, abi.WinogradInput)
 	dst, padded, channels, size := param("dst"), param("padded"), param("channels"), param("size")
-	t, rowBytes, planeBytes, tileRowBytes, channelBytes, positionBytes := f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
+	rowBytes, planeBytes := f.Local(i32), f.Local(i32)
 	ty, inRow, out, p := f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
 	a, b, c := f.Local(v128), f.Local(v128), f.Local(v128)
 	var d [4]wasmenc.Local
@@ -44,12 +44,9 @@ func writeWinogradInput(m *wasmenc.Module) {
 		d[k] = f.Local(v128)
 	}
 
-	f.Set(t, f.I32ShrU(f.I32Add(f.Get(size), f.I32Const(1)), f.I32Const(1)))
+	t, tileRowBytes, channelBytes, positionBytes := tileLayout(f, size, channels)
 	f.Set(rowBytes, f.I32Shl(f.I32Add(f.Get(size), f.I32Const(2)), f.I32Const(2)))
 	f.Set(planeBytes, f.I32Mul(f.Get(rowBytes), f.I32Add(f.Get(size), f.I32Const(2))))
-	f.Set(tileRowBytes, f.I32Shl(f.Get(t), f.I32Const(2)))               // a row of tiles in dst
-	f.Set(channelBytes, f.I32Mul(f.Get(tileRowBytes), f.Get(t)))         // a channel's tiles
-	f.Set(positionBytes, f.I32Mul(f.Get(channelBytes), f.Get(channels))) // a position's tiles
 	// at is the vector's first tile of the row, in bytes of dst; its input
 	// columns start at 2*at bytes of the padded row.
 	f.Loop(func(nextChannel wasmenc.Label) {
@@ -100,6 +97,19 @@ func writeWinogradInput(m *wasmenc.Module) {
 	})
 }
 
+// tileLayout sets and returns locals of f for the tiles of channels size x
+// size maps as [position][channel][tile]: T, the tiles a side, and the
+// bytes of a row of tiles, of a channel's tiles and of a position's.
+func tileLayout(f *wasmenc.Func, size, channels wasmenc.Local) (t, rowBytes, channelBytes, positionBytes wasmenc.Local) {
+	i32 := wasmenc.I32
+	t, rowBytes, channelBytes, positionBytes = f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
+	f.Set(t, f.I32ShrU(f.I32Add(f.Get(size), f.I32Const(1)), f.I32Const(1)))
+	f.Set(rowBytes, f.I32Shl(f.Get(t), f.I32Const(2)))
+	f.Set(channelBytes, f.I32Mul(f.Get(rowBytes), f.Get(t)))
+	f.Set(positionBytes, f.I32Mul(f.Get(channelBytes), f.Get(channels)))
+	return t, rowBytes, channelBytes, positionBytes
+}
+
 // bTransposed returns a function that pushes row k of Bt x for the 4
 // vectors x (an expression is emitted when it is made, so each is made
 // where it is used).
@@ -126,8 +136,7 @@ func writeWinogradOutput(m *wasmenc.Module) {
 	i32, v128 := wasmenc.I32, wasmenc.V128
 	f, param := export(m, abi.WinogradOutput)
 	dst, sums, bias, out, size := param("dst"), param("m"), param("bias"), param("out"), param("size")
-	t, rowBytes, tileRowBytes, channelBytes, positionBytes, ty, in, row, oddSize := f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32),
-		f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
+	rowBytes, ty, in, row, oddSize := f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
 	biasV, x, y := f.Local(v128), f.Local(v128), f.Local(v128)
 	var s [4][2]wasmenc.Local // At along each row of m: s[j][0], s[j][1]
 	for j := range s {
@@ -138,12 +147,9 @@ func writeWinogradOutput(m *wasmenc.Module) {
 		mj[k] = f.Local(v128)
 	}
 
-	f.Set(t, f.I32ShrU(f.I32Add(f.Get(size), f.I32Const(1)), f.I32Const(1)))
+	t, tileRowBytes, channelBytes, positionBytes := tileLayout(f, size, out)
 	f.Set(oddSize, f.I32And(f.Get(size), f.I32Const(1)))
 	f.Set(rowBytes, f.I32Shl(f.Get(size), f.I32Const(2)))
-	f.Set(tileRowBytes, f.I32Shl(f.Get(t), f.I32Const(2)))
-	f.Set(channelBytes, f.I32Mul(f.Get(tileRowBytes), f.Get(t)))
-	f.Set(positionBytes, f.I32Mul(f.Get(channelBytes), f.Get(out)))
 	f.Loop(func(nextChannel wasmenc.Label) {
 		f.Set(biasV, f.V128Load32Splat(f.Get(bias), 0))
 		f.Set(in, f.Get(sums))

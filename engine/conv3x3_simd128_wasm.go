@@ -13,7 +13,7 @@ import (
 // (grouped_simd128_wasm.go) or the fused build's stem kernel.
 type conv3x3SIMD128 struct {
 	winograd *winogradSIMD128 // the fused build's, for the seed's stride-1 grouped convs
-	grouped  *groupedSIMD128  // nil: the kernel below
+	grouped  *groupedSIMD128  // the seed's grouped convs otherwise
 	stem     bool             // the fused build's stem kernel runs c
 }
 

@@ -90,6 +90,7 @@ var conv3x3Cases = []conv3x3Case{
 	{in: 240, out: 240, groups: 3, stride: 1, inSize: 7},
 	{in: 6, out: 10, groups: 2, stride: 1, inSize: 9}, // odd: 5x5 tiles, the last row and column half outside; partial blocks
 	{in: 8, out: 8, groups: 2, stride: 1, inSize: 8},  // 4x4 tiles, one vector a row
+	{in: 4, out: 8, groups: 2, stride: 1, inSize: 15}, // odd: 8x8 tiles, two vectors a row, the last not overlapping
 	{in: 240, out: 240, groups: 3, stride: 2, inSize: 14},
 	{in: 8, out: 10, groups: 2, stride: 1, inSize: 5, ep: relu}, // odd width, 5 rows a group
 	{in: 7, out: 4, groups: 1, stride: 1, inSize: 2},            // 2x2: every pixel is a corner

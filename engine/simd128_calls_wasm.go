@@ -64,12 +64,14 @@ func simd128Grouped(variant int32, dst, padded, weights, bias, sums unsafe.Point
 //go:wasmimport simd128 stem
 func simd128Stem(dst, padded, weights, bias unsafe.Pointer, out, relu int32)
 
-// simd128WinogradInput and simd128WinogradOutput are the fused build's
-// Winograd transforms for the stride-1 grouped 3x3 convs (see
-// winogradSIMD128).
+// simd128WinogradInput transforms a stride-1 grouped conv's padded input
+// for the fused build's Winograd conv (see winogradSIMD128).
 //
 //go:wasmimport simd128 winogradInput
 func simd128WinogradInput(dst, padded unsafe.Pointer, channels, size int32)
 
+// simd128WinogradOutput transforms the Winograd conv's summed products
+// into its output maps, adding the bias.
+//
 //go:wasmimport simd128 winogradOutput
-func simd128WinogradOutput(dst, m, bias unsafe.Pointer, out, size int32)
+func simd128WinogradOutput(dst, products, bias unsafe.Pointer, out, size int32)

@@ -70,8 +70,10 @@ func winogradWeights(g *[9]float32) [16]float32 {
 	return u
 }
 
-// gap is the zeros after the padded input that an odd size's last tiles
-// read (two padded rows).
+// gap is the floats after the padded input that the input transform
+// reads (abi.WinogradInput). They are zeroed although only outputs that
+// are not stored depend on them: a NaN another layer left there would be
+// a trap for whoever changes the transforms.
 func (k *winogradSIMD128) gap(c *conv3x3) int { return 2 * (c.inSize + 2) }
 
 // scratchLen is the floats the kernel needs after the padded input: the

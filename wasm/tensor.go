@@ -18,9 +18,11 @@ import (
 // Uint8Array over the input, and the round trip through Go's scheduler
 // that every js.Func call takes. A wasmexport call is a plain call.
 //
-// The id is the one load answers. The addresses are byte offsets in the
-// instance's memory, valid until the next call into Go (a memory that
-// grows moves every view of it). Both exports answer 0 for an id that
+// The id is the one load answers; a model loaded again under its name
+// keeps its id but has new buffers, so a host asks for the input's
+// address again after a load. The addresses are byte offsets in the
+// instance's memory; a call into Go may grow the memory, which detaches
+// every view of it, so a host makes its views after the call. Both exports answer 0 for an id that
 // names no model, and shufflenet_forward also for a pass that fails (a
 // panic included: as with the js.Func exports, it must not end the
 // program).
@@ -72,6 +74,7 @@ func exportedForward(id int32) (logitsAt unsafe.Pointer) {
 	}
 	logits, err := m.net.Forward(m.input)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, "shufflenet_forward:", err)
 		return nil
 	}
 	return unsafe.Pointer(unsafe.SliceData(logits))

@@ -6,7 +6,9 @@ import (
 )
 
 // The SIMD128 3x3 kernel runs every 3x3 conv (the stem, depthwise convs,
-// the seed's grouped convs) the way the portable kernel does: for each
+// the seed's grouped convs; in the fused build the stem and the grouped
+// convs have kernels of their own, stem.go, grouped.go and winograd.go)
+// the way the portable kernel does: for each
 // output channel, its bias and then one input channel after another, each
 // adding the nine taps' products in the same order, w0*in0 + w1*in1 + ...
 // + w8*in8, to the output plane held in dst; a ReLU at the end. Its

@@ -5,9 +5,6 @@ import (
 	"github.com/shufflenet-go/shufflenet/internal/wasmenc"
 )
 
-// (In the fused build the seed's stride-1 grouped convs run as Winograd
-// transforms instead, see winograd.go; this kernel runs their stride-2 ones.)
-//
 // The seed's grouped 3x3 convs on small maps run a second SIMD128 kernel,
 // whose vectors hold 4 output channels of one pixel rather than 4 pixels
 // of one channel. On a 7x7 map a row of 7 pixels is two vectors, one of
@@ -23,6 +20,9 @@ import (
 // grouped convs at stride 1 from 7.0 to 19.3 GMAC/s at 7x7, 10.8 to 19.5
 // at 14x14 and 18.7 to 20.1 at 28x28; at stride 2, 6.9 to 17.9 (to 7x7),
 // 10.6 to 17.2 (to 14x14), and the same 17 to 28x28.
+//
+// In the fused build it runs only the stride-2 ones: the stride-1 ones
+// run as Winograd transforms (winograd.go).
 
 // writeGrouped writes grouped(variant, dst, padded, weights, bias, sums,
 // out, inPer, outPer) (abi.Grouped), which runs abi.GroupedVariants[variant]:

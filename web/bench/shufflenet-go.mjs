@@ -37,7 +37,8 @@ export async function create({ model, threads }) {
   const inputLength = 3 * loaded.size * loaded.size;
   const run = (input) => {
     if (input.length !== inputLength) throw new Error(`got ${input.length} input values, want ${inputLength}`);
-    new Float32Array(memory.buffer, tensor(loaded.id), inputLength).set(input);
+    const at = tensor(loaded.id); // first: a call into Go may grow the memory, which detaches its buffer
+    new Float32Array(memory.buffer, at, inputLength).set(input);
     const out = forward(loaded.id);
     if (!out) throw new Error(`the engine could not run ${model}`);
     return new Float32Array(memory.buffer, out, loaded.classes).slice();

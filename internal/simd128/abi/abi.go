@@ -167,14 +167,15 @@ var (
 // T = (s+1)/2 tiles a side, T at least 4.
 var (
 	// WinogradInput writes the transformed input tiles of channels
-	// Pad1-padded size x size maps, dst[position][channel][tile]. For an
-	// odd size it reads two padded rows past the last map, which must be
-	// zeros.
+	// Pad1-padded size x size maps, dst[position][channel][tile]. It
+	// reads past the last padded map: a padded row and 3 floats for an
+	// odd size, 2 floats for an even one; what it reads there reaches only
+	// outputs that WinogradOutput does not store.
 	WinogradInput = Func{"winogradInput", concat(addresses("dst", "padded"), counts("channels", "size"))}
 
 	// WinogradOutput writes out size x size maps from the summed products
-	// m[position][channel][tile], each plus its bias.
-	WinogradOutput = Func{"winogradOutput", concat(addresses("dst", "m", "bias"), counts("out", "size"))}
+	// products[position][channel][tile], each plus its bias.
+	WinogradOutput = Func{"winogradOutput", concat(addresses("dst", "products", "bias"), counts("out", "size"))}
 )
 
 // StemSize is the output size Stem computes: ShuffleNet's stem at 224x224.

@@ -43,6 +43,10 @@ func newWinogradSIMD128(c *conv3x3) *winogradSIMD128 {
 	k.products = pointwise{in: 16 * c.in, out: 16 * c.out, groups: 16 * c.groups, hw: k.tiles,
 		weight: w, bias: make([]float32, 16*c.out), ep: linear}
 	k.products.simd = newPointwiseSIMD(&k.products)
+	// The kernel has the weights in its own layout (a map of 16 tiles or
+	// more is wide enough for it): the portable layout would only take
+	// memory, 16/9 of the conv's weights.
+	k.products.weight = nil
 	return k
 }
 

@@ -118,8 +118,6 @@ func writePointwise(m *wasmenc.Module, fused bool) {
 				f.Set(k.tile, f.I32Add(f.Get(k.tile), f.I32Const(4*pwTile)))
 				f.BrIf(nextTile, f.I32LtU(f.Get(k.tile), f.Get(k.pixelsBytes)))
 			})
-		}
-		if !fused { // the fused blocks do their own
 			f.If(f.I32Ne(f.Get(k.pixelsBytes), f.Get(k.hwBytes)), func() { // the last 4 pixels
 				f.Set(k.tile, f.I32Sub(f.Get(k.hwBytes), f.I32Const(16)))
 				k.eachBlock(k.registerBlock)
@@ -368,7 +366,7 @@ func writeRegisterBlocks(m *wasmenc.Module) [abi.PointwiseRows + 1][abi.AddReLU 
 			f.Set(k.pairs, f.I32DivU(f.Get(k.inPer), f.I32Const(2)))
 			k.registerTiles(rows)
 			f.If(f.I32Ne(f.Get(k.pixelsBytes), f.Get(k.hwBytes)), func() { // the last 4 pixels
-				f.Set(k.w, f.Get(wBlock))
+				f.Set(k.w, f.Get(wBlock)) // registerTiles may have moved it
 				f.Set(k.tile, f.I32Sub(f.Get(k.hwBytes), f.I32Const(16)))
 				k.registerBlock(rows)
 			})
@@ -384,13 +382,11 @@ func writeRegisterBlocks(m *wasmenc.Module) [abi.PointwiseRows + 1][abi.AddReLU 
 // replacement for memoryBlock's tiles: each input and weight is loaded
 // once per 8 pixels, where memoryBlock loads and stores every sum per
 // pair of inputs. A last single vector goes to registerBlock, whose fused
-// sums are the same, in the same order. It moves w past the block's
-// weights.
+// sums are the same, in the same order (and which moves w past the
+// block's weights).
 func (k *pwWriter) registerTiles(rows int) {
 	f := k.f
-	i32 := wasmenc.I32
-	wBlock, tilesEnd := f.Local(i32), f.Local(i32)
-	f.Set(wBlock, f.Get(k.w))
+	tilesEnd := f.Local(wasmenc.I32)
 	f.Set(tilesEnd, f.I32And(f.Get(k.pixelsBytes), f.I32Const(-32)))
 	k.byEpilogue(func(ep abi.Epilogue) {
 		f.Set(k.tile, f.I32Const(0))
@@ -401,7 +397,7 @@ func (k *pwWriter) registerTiles(rows int) {
 					f.Set(k.tileAcc2[r], f.Get(k.tileAcc[r]))
 				}
 				f.Set(k.px, f.I32Add(f.Get(k.groupSrc), f.Get(k.tile)))
-				f.Set(k.wStep, f.Get(wBlock))
+				f.Set(k.wStep, f.Get(k.w))
 				f.Set(k.steps, f.Get(k.inPer))
 				f.Loop(func(nextInput wasmenc.Label) {
 					f.Set(k.xv, f.V128Load(f.Get(k.px), 0))
@@ -428,11 +424,9 @@ func (k *pwWriter) registerTiles(rows int) {
 			})
 		})
 	})
-	f.IfElse(f.I32Ne(f.Get(tilesEnd), f.Get(k.pixelsBytes)), func() { // one vector left
+	f.If(f.I32Ne(f.Get(tilesEnd), f.Get(k.pixelsBytes)), func() { // one vector left
 		f.Set(k.tile, f.Get(tilesEnd))
 		k.registerBlock(rows)
-	}, func() {
-		f.Set(k.w, f.I32Add(f.Get(wBlock), f.I32Mul(f.Get(k.inPer), f.I32Const(int32(4*rows)))))
 	})
 }
 

@@ -31,7 +31,7 @@ async function start() {
   const workers = Number(params.get('workers')) || Math.min(2, navigator.hardwareConcurrency || 1);
   const shim = await startRuntime({
     base: new URL('/', location.href).href, // the site's root, also for /inside/
-    engineURL: '/gen/shufflenet.wasm', // preloaded by index.html
+    engineURL: '/gen/shufflenet.wasm',
     kernels: simd128 === 'off' ? null : {
       plain: '/gen/simd128.wasm',
       fused: simd128 === 'plain' ? null : '/gen/simd128-fused.wasm', // preloaded by index.html

@@ -1,0 +1,105 @@
+//go:build goexperiment.simd && amd64
+
+package engine
+
+import "unsafe"
+
+// stemAVX512 runs a dense 3x3 conv of stride 2 (the stem) on AVX-512 as a
+// pointwise conv over its taps. For a band of output rows at a time, the
+// input's phases (splitPhases) are copied into one plane per input
+// channel and tap, shifted as that tap reads them (im2col: 27 planes for
+// the stem's 3 channels), and the pointwise tile (pointwiseTilesAVX512)
+// multiplies them by the conv's weights, whose layout [out][in][3][3] is
+// already [out][in*9].
+//
+// Why: the stem has 3 input channels, so the block kernel (conv3x3SIMD)
+// gets 27 products per output from 27 shifted reads of a 6-row block,
+// about 25 GMAC/s; the tile keeps 16 sums in registers and runs at about
+// 50, copies included. The band keeps the copies in L2: all 27 planes of
+// the whole map are 1.4 MB, and writing them pushed the next layers'
+// maps out of the cache.
+type stemAVX512 struct {
+	kernel  *pointwiseAVX512 // the conv over its tap planes, for its weights
+	inputs  int              // tap planes: 9 per input channel
+	band    int              // output rows per band
+	plans   [2]tapPlan       // a whole band's masks, and the last band's
+	columns []float32        // one band's tap planes, [in][3][3][band*outSize]; a Network runs one pass at a time
+}
+
+// stemBandBytes bounds one band's tap planes, to stay in L2.
+const stemBandBytes = 256 << 10
+
+func newStemAVX512(c *conv3x3) *stemAVX512 {
+	os, inputs := c.outSize, 9*c.in
+	band := max(1, min(os, stemBandBytes/(4*inputs*os)))
+	k := &stemAVX512{
+		kernel: newPointwiseAVX512(&pointwise{in: inputs, out: c.out, groups: 1, weight: c.weight, bias: c.bias}),
+		inputs: inputs,
+		band:   band,
+		plans:  [2]tapPlan{pointwisePlan(band*os, pwTileVectors), pointwisePlan((os-(ceilDiv(os, band)-1)*band)*os, pwTileVectors)},
+	}
+	k.columns = make([]float32, inputs*band*os)
+	return k
+}
+
+func (k *stemAVX512) run(c *conv3x3, dst []float32, src paddedMaps, s *convScratch) {
+	splitPhasesAVX512(s.phases.maps, src.maps, c.in, c.inSize)
+	os := c.outSize
+	bandPixels := k.band * os
+	a := pointwiseTiles{stride: uintptr(4 * bandPixels), inputs: uintptr(k.inputs), src: unsafe.Pointer(&k.columns[0])}
+	if c.ep == relu {
+		a.relu = 1
+	}
+	for y0 := 0; y0 < os; y0 += k.band {
+		rows := min(k.band, os-y0)
+		k.copyTaps(c, s.phases.maps, y0, rows)
+		plan := &k.plans[0]
+		if rows < k.band {
+			plan = &k.plans[1]
+		}
+		a.vectors, a.masks = uintptr(plan.vectors), unsafe.Pointer(&plan.taps[0].masks[0])
+		for blk := range k.kernel.blocks {
+			a.w = unsafe.Pointer(&k.kernel.weights[blk*k.inputs*pwRows])
+			a.bias = unsafe.Pointer(&k.kernel.bias[blk*pwRows])
+			a.rows = uintptr(min(pwRows, c.out-blk*pwRows)) // the rest have zero weights
+			for r := range int(a.rows) {
+				a.dst[r] = unsafe.Pointer(&dst[(blk*pwRows+r)*os*os+y0*os])
+			}
+			pointwiseTilesAVX512(&a)
+		}
+	}
+}
+
+// copyTaps writes the tap planes of output rows y0 to y0+rows from the
+// input's phases: tap (ky, kx) of output (y, x) reads input (2y+ky-1,
+// 2x+kx-1), which is phase ((ky+1)%2, (kx+1)%2) at (y, x), moved down or
+// right by one where the tap is above or left of the centre, zeros coming
+// in from the edge.
+func (k *stemAVX512) copyTaps(c *conv3x3, phases []float32, y0, rows int) {
+	os := c.outSize
+	hw, bandPixels := os*os, k.band*os
+	for ci := range c.in {
+		for ky := range 3 {
+			for kx := range 3 {
+				dy, dx := ky-1, kx-1
+				phase := phases[(2*(dy&1)+(dx&1))*c.in*hw+ci*hw:][:hw]
+				plane := k.columns[((ci*3+ky)*3+kx)*bandPixels:][:rows*os]
+				for y := range rows {
+					out := plane[y*os : (y+1)*os]
+					from := y0 + y + min(dy, 0)
+					if from < 0 {
+						clear(out)
+						continue
+					}
+					in := phase[from*os : (from+1)*os]
+					if dx < 0 {
+						out[0] = 0
+						copy(out[1:], in)
+					} else {
+						copy(out, in)
+					}
+				}
+			}
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/shufflenet-go/shufflenet/engine/crop"
 	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/weights"
 )
@@ -37,7 +36,7 @@ func (in *inference) cropPicture(m *loadedModel, args []js.Value) error {
 	}
 	picture := &image.NRGBA{Pix: in.picture[:4*w*h], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
 	js.CopyBytesToGo(picture.Pix, args[0])
-	crop.CenterInto(m.crop, picture, m.arch.Input.ResizeShort)
+	in.cropper.CenterInto(m.crop, picture, m.arch.Input.ResizeShort)
 	return m.arch.Input.FromRGBA(m.input, m.crop.Pix, m.crop.Stride)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shufflenet-go/shufflenet/engine"
 	"github.com/shufflenet-go/shufflenet/engine/classify"
+	"github.com/shufflenet-go/shufflenet/engine/crop"
 	"github.com/shufflenet-go/shufflenet/engine/head"
 	"github.com/shufflenet-go/shufflenet/engine/heatmap"
 	"github.com/shufflenet-go/shufflenet/weights"
@@ -23,7 +24,8 @@ import (
 type inference struct {
 	models  map[string]*loadedModel
 	byID    []*loadedModel // models by the id load answers, for the tensor exports (tensor.go)
-	picture []byte
+	picture []byte         // the last picture the page handed over, reused
+	cropper crop.Cropper   // its scratch, reused: a webcam's frames allocate nothing
 }
 
 // maxPicturePixels bounds the pictures the page may hand over: the shim
@@ -134,7 +136,7 @@ func (in *inference) register(m *loadedModel) int {
 // classify(name, pixels: Uint8ClampedArray, width, height, top, heatmap: bool, inside?, head: id)
 // -> {top: [{index, label, prob}], ms, cropMs, input, heatmap?, inside?, transfer}: pixels
 // are a picture of any size as RGBA, not premultiplied (a canvas's
-// getImageData), which classify crops and resizes with crop.CenterInto,
+// getImageData), which classify crops and resizes with crop's CenterInto,
 // the same code as the CLI and the server; input is that crop (size*size
 // RGBA, to show), ms the forward pass's time, cropMs the crop's, and
 // heatmap the top class's activation map as an RGBA overlay of the crop.

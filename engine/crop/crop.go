@@ -19,7 +19,6 @@ package crop
 
 import (
 	"image"
-	"image/color"
 	"math"
 )
 
@@ -37,24 +36,45 @@ func Center(img image.Image, resize, size int) *image.RGBA {
 // aspect ratio: a 1 x 1,000,000 image, whose resized form would be
 // 256 x 256,000,000, costs what any other image does.
 func CenterInto(dst *image.RGBA, img image.Image, resize int) {
+	var c Cropper
+	c.CenterInto(dst, img, resize)
+}
+
+// A Cropper crops as CenterInto does, keeping its scratch buffers and its
+// filter's weights between calls: cropping a stream of frames of one size
+// allocates nothing after the first. The zero value is ready to use; a
+// Cropper crops one picture at a time.
+type Cropper struct {
+	geometry        [4]int64 // the picture's width and height, resize and size of the weights below
+	cols, rows      axis
+	line, ring, sum []float64
+	held            []int
+}
+
+// CenterInto is the package's CenterInto, reusing c's buffers.
+func (c *Cropper) CenterInto(dst *image.RGBA, img image.Image, resize int) {
 	size := dst.Bounds().Dx()
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w <= 0 || h <= 0 || size <= 0 {
 		return
 	}
-	// The long side is rounded to the nearest pixel, as Megvii's
-	// OpencvResize does (torchvision truncates; the two differ by at most
-	// one pixel of the resized image).
-	rw, rh := int64(resize), int64(resize)
-	if w < h {
-		rh = max((2*int64(resize)*int64(h)+int64(w))/(2*int64(w)), int64(resize))
-	} else {
-		rw = max((2*int64(resize)*int64(w)+int64(h))/(2*int64(h)), int64(resize))
+	if g := [4]int64{int64(w), int64(h), int64(resize), int64(size)}; g != c.geometry {
+		// The long side is rounded to the nearest pixel, as Megvii's
+		// OpencvResize does (torchvision truncates; the two differ by at
+		// most one pixel of the resized image).
+		rw, rh := int64(resize), int64(resize)
+		if w < h {
+			rh = max((2*int64(resize)*int64(h)+int64(w))/(2*int64(w)), int64(resize))
+		} else {
+			rw = max((2*int64(resize)*int64(w)+int64(h))/(2*int64(h)), int64(resize))
+		}
+		// The crop starts at (size - crop) / 2, rounded down.
+		c.cols = bilinear(rw, int64(w), (rw-int64(size))/2, size)
+		c.rows = bilinear(rh, int64(h), (rh-int64(size))/2, size)
+		c.geometry = g
 	}
-	// The crop starts at (size - crop) / 2, rounded down.
-	cols := bilinear(rw, int64(w), (rw-int64(size))/2, size)
-	rows := bilinear(rh, int64(h), (rh-int64(size))/2, size)
+	cols, rows := c.cols, c.rows
 
 	// Each output row is a weighted sum of a few source rows, each first
 	// resized across (to the crop's columns only). Output rows need
@@ -66,10 +86,10 @@ func CenterInto(dst *image.RGBA, img image.Image, resize int) {
 		span = max(span, len(t.weights))
 	}
 	x0, x1 := cols.sourceRange()
-	fetch := rowFetcher(img, b.Min, x0)
-	line := make([]float64, 4*(x1-x0))   // one source row, premultiplied, 16-bit scale
-	ring := make([]float64, 4*size*span) // resized rows, by source row modulo span
-	held := make([]int, span)            // which source row each ring slot holds
+	line := grow(&c.line, 4*(x1-x0))   // one source row, premultiplied, 16-bit scale
+	ring := grow(&c.ring, 4*size*span) // resized rows, by source row modulo span
+	held := grow(&c.held, span)        // which source row each ring slot holds
+	sum := grow(&c.sum, 4*size)        // one output row, before its conversion to bytes
 	for i := range held {
 		held[i] = -1
 	}
@@ -77,14 +97,13 @@ func CenterInto(dst *image.RGBA, img image.Image, resize int) {
 		slot := y % span
 		row := ring[4*size*slot : 4*size*(slot+1)]
 		if held[slot] != y {
-			fetch(line, y, x1-x0)
+			fetchRow(line, img, b.Min.X+x0, b.Min.Y+y)
 			cols.resizeRow(row, line, x0)
 			held[slot] = y
 		}
 		return row
 	}
 
-	sum := make([]float64, 4*size) // one output row, before its conversion to bytes
 	for dy, t := range rows {
 		clear(sum)
 		for k, wt := range t.weights {
@@ -106,6 +125,14 @@ func CenterInto(dst *image.RGBA, img image.Image, resize int) {
 			out[i+3] = uint8(to16(a*t.norm) >> 8)
 		}
 	}
+}
+
+// grow answers (*buf)[:n], reallocating *buf only when it is too short.
+func grow[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
 }
 
 // axis holds, for each output column (or row) of the crop, the source
@@ -206,56 +233,47 @@ func to16(f float64) uint16 {
 	return uint16(min(max(i, 0), 0xffff))
 }
 
-// rowFetcher answers a function that writes n pixels of source row y
-// (relative to min), from column x0 on, to line as premultiplied 16-bit
-// RGBA: what color.Color's RGBA method gives, read directly for the
-// pictures the page and the decoders make.
-func rowFetcher(img image.Image, min image.Point, x0 int) func(line []float64, y, n int) {
+// fetchRow writes len(line)/4 pixels of img's row y, from column x on,
+// to line as premultiplied 16-bit RGBA: what color.Color's RGBA method
+// gives, read directly for the pictures the page and the decoders make.
+func fetchRow(line []float64, img image.Image, x, y int) {
+	n := len(line) / 4
 	switch src := img.(type) {
 	case *image.NRGBA:
-		return func(line []float64, y, n int) {
-			pix := src.Pix[src.PixOffset(min.X+x0, min.Y+y):]
-			for i := range n {
-				a := uint32(pix[4*i+3]) * 0x101
-				if a == 0xffff { // opaque, as photos are: v * 0xffff / 0xff
-					line[4*i+0] = float64(uint32(pix[4*i+0]) * 0x101)
-					line[4*i+1] = float64(uint32(pix[4*i+1]) * 0x101)
-					line[4*i+2] = float64(uint32(pix[4*i+2]) * 0x101)
-					line[4*i+3] = 0xffff
-					continue
-				}
-				line[4*i+0] = float64(uint32(pix[4*i+0]) * a / 0xff)
-				line[4*i+1] = float64(uint32(pix[4*i+1]) * a / 0xff)
-				line[4*i+2] = float64(uint32(pix[4*i+2]) * a / 0xff)
-				line[4*i+3] = float64(a)
+		pix := src.Pix[src.PixOffset(x, y):]
+		for i := range n {
+			a := uint32(pix[4*i+3]) * 0x101
+			if a == 0xffff { // opaque, as photos are: v * 0xffff / 0xff
+				line[4*i+0] = float64(uint32(pix[4*i+0]) * 0x101)
+				line[4*i+1] = float64(uint32(pix[4*i+1]) * 0x101)
+				line[4*i+2] = float64(uint32(pix[4*i+2]) * 0x101)
+				line[4*i+3] = 0xffff
+				continue
 			}
+			line[4*i+0] = float64(uint32(pix[4*i+0]) * a / 0xff)
+			line[4*i+1] = float64(uint32(pix[4*i+1]) * a / 0xff)
+			line[4*i+2] = float64(uint32(pix[4*i+2]) * a / 0xff)
+			line[4*i+3] = float64(a)
 		}
 	case *image.RGBA:
-		return func(line []float64, y, n int) {
-			pix := src.Pix[src.PixOffset(min.X+x0, min.Y+y):]
-			for i := range 4 * n {
-				line[i] = float64(uint32(pix[i]) * 0x101)
-			}
+		pix := src.Pix[src.PixOffset(x, y):]
+		for i := range 4 * n {
+			line[i] = float64(uint32(pix[i]) * 0x101)
 		}
 	case *image.YCbCr:
-		return func(line []float64, y, n int) {
-			for i := range n {
-				r, g, b, a := src.YCbCrAt(min.X+x0+i, min.Y+y).RGBA()
-				line[4*i+0], line[4*i+1], line[4*i+2], line[4*i+3] = float64(r), float64(g), float64(b), float64(a)
-			}
+		for i := range n {
+			r, g, b, a := src.YCbCrAt(x+i, y).RGBA()
+			line[4*i+0], line[4*i+1], line[4*i+2], line[4*i+3] = float64(r), float64(g), float64(b), float64(a)
 		}
 	case *image.Gray:
-		return func(line []float64, y, n int) {
-			pix := src.Pix[src.PixOffset(min.X+x0, min.Y+y):]
-			for i := range n {
-				v := float64(uint32(pix[i]) * 0x101)
-				line[4*i+0], line[4*i+1], line[4*i+2], line[4*i+3] = v, v, v, 0xffff
-			}
-		}
-	}
-	return func(line []float64, y, n int) {
+		pix := src.Pix[src.PixOffset(x, y):]
 		for i := range n {
-			r, g, b, a := color.Color.RGBA(img.At(min.X+x0+i, min.Y+y))
+			v := float64(uint32(pix[i]) * 0x101)
+			line[4*i+0], line[4*i+1], line[4*i+2], line[4*i+3] = v, v, v, 0xffff
+		}
+	default:
+		for i := range n {
+			r, g, b, a := img.At(x+i, y).RGBA()
 			line[4*i+0], line[4*i+1], line[4*i+2], line[4*i+3] = float64(r), float64(g), float64(b), float64(a)
 		}
 	}

@@ -2,8 +2,9 @@
 
 package engine
 
-// conv3x3SIMD runs a dense or grouped 3x3 conv (the stem, the seed's
-// spatial convs) as block kernel calls over the nine taps of conv3x3Plan.
+// conv3x3SIMD runs a dense or grouped 3x3 conv (the seed's spatial convs,
+// and on AVX2 the stem) as block kernel calls over the nine taps of
+// conv3x3Plan.
 type conv3x3SIMD struct {
 	kernels *simdKernels
 	weights blockedWeights

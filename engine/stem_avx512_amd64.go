@@ -4,13 +4,14 @@ package engine
 
 import "unsafe"
 
-// stemAVX512 runs a dense 3x3 conv of stride 2 (the stem) on AVX-512 as a
-// pointwise conv over its taps. For a band of output rows at a time, the
-// input's phases (splitPhases) are copied into one plane per input
-// channel and tap, shifted as that tap reads them (im2col: 27 planes for
-// the stem's 3 channels), and the pointwise tile (pointwiseTilesAVX512)
-// multiplies them by the conv's weights, whose layout [out][in][3][3] is
-// already [out][in*9].
+// stemAVX512 runs a dense 3x3 conv of stride 2 on AVX-512 (the stem, and
+// the seed g1's stride-2 3x3 convs) as a pointwise conv over its
+// taps. For a band of output rows at a time, the input's phases
+// (splitPhases) are copied into one plane per input channel and tap,
+// shifted as that tap reads them (im2col: 27 planes for the stem's 3
+// channels), and the pointwise tile (pointwiseTilesAVX512) multiplies
+// them by the conv's weights, whose layout [out][in][3][3] is already
+// [out][in*9].
 //
 // Why: the stem has 3 input channels, so the block kernel (conv3x3SIMD)
 // gets 27 products per output from 27 shifted reads of a 6-row block,

@@ -81,7 +81,11 @@ func testConv3x3Kernels(t *testing.T, ks *simdKernels) {
 			f := c.fixture(room)
 			conv := f.layer
 			conv.simd = ks.conv3x3(&conv)
-			scratch := convScratch{phases: nanRoom(f.rng, c.in*c.inSize*c.inSize, room)}
+			need := c.in * c.inSize * c.inSize
+			if u, ok := conv.simd.(phaseUser); ok {
+				need = u.phaseLen(&conv)
+			}
+			scratch := convScratch{phases: nanRoom(f.rng, need, room)}
 			got := nanRoom(f.rng, c.out*outSize*outSize, room)
 			conv.run(withRoom(got), f.src, &scratch)
 			compareMaps(t, got, f.want, c.in/c.groups*9)

@@ -3,6 +3,8 @@ package engine
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -127,6 +129,38 @@ func TestClone(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("clone logit %d = %g, original %g", i, got[i], want[i])
 		}
+	}
+}
+
+// Clones share their weights and kernels and may run at once (the server
+// runs one a core): each computes exactly what it computes alone, so no
+// kernel keeps scratch of its own.
+func TestClonesRunAtOnce(t *testing.T) {
+	for _, m := range benchModels {
+		n, input := m.network(t, 9)
+		inputs := [2][]float32{input, randomInput(rand.New(rand.NewPCG(10, 10)), len(input))}
+		var want [2][]float32
+		for i, in := range inputs {
+			logits, err := n.Forward(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[i] = slices.Clone(logits)
+		}
+		clones := [2]*Network{n.Clone(), n.Clone()}
+		var wg sync.WaitGroup
+		for i, c := range clones {
+			wg.Go(func() {
+				for range 8 {
+					got, err := c.Forward(inputs[i])
+					if err != nil || !slices.Equal(got, want[i]) {
+						t.Errorf("%s: clone %d, run at once with another, differs from the network alone (%v)", m.name, i, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
 	}
 }
 

@@ -19,12 +19,14 @@ import "unsafe"
 // 50, copies included. The band keeps the copies in L2: all 27 planes of
 // the whole map are 1.4 MB, and writing them pushed the next layers'
 // maps out of the cache.
+//
+// The kernel holds only what Clone's networks share: the phases and the
+// tap planes go in the network's phase scratch (see phaseLen).
 type stemAVX512 struct {
-	kernel  *pointwiseAVX512 // the conv over its tap planes, for its weights
-	inputs  int              // tap planes: 9 per input channel
-	band    int              // output rows per band
-	plans   [2]tapPlan       // a whole band's masks, and the last band's
-	columns []float32        // one band's tap planes, [in][3][3][band*outSize]; a Network runs one pass at a time
+	kernel *pointwiseAVX512 // the conv over its tap planes, for its weights
+	inputs int              // tap planes: 9 per input channel
+	band   int              // output rows per band
+	plans  [2]tapPlan       // a whole band's masks, and the last band's
 }
 
 // stemBandBytes bounds one band's tap planes, to stay in L2.
@@ -33,27 +35,32 @@ const stemBandBytes = 256 << 10
 func newStemAVX512(c *conv3x3) *stemAVX512 {
 	os, inputs := c.outSize, 9*c.in
 	band := max(1, min(os, stemBandBytes/(4*inputs*os)))
-	k := &stemAVX512{
+	return &stemAVX512{
 		kernel: newPointwiseAVX512(&pointwise{in: inputs, out: c.out, groups: 1, weight: c.weight, bias: c.bias}),
 		inputs: inputs,
 		band:   band,
 		plans:  [2]tapPlan{pointwisePlan(band*os, pwTileVectors), pointwisePlan((os-(ceilDiv(os, band)-1)*band)*os, pwTileVectors)},
 	}
-	k.columns = make([]float32, inputs*band*os)
-	return k
+}
+
+// phaseLen is the input's four phases, then one band's tap planes.
+func (k *stemAVX512) phaseLen(c *conv3x3) int {
+	return c.in*c.inSize*c.inSize + k.inputs*k.band*c.outSize
 }
 
 func (k *stemAVX512) run(c *conv3x3, dst []float32, src paddedMaps, s *convScratch) {
-	splitPhasesAVX512(s.phases.maps, src.maps, c.in, c.inSize)
+	phases := s.phases.maps[:c.in*c.inSize*c.inSize]
 	os := c.outSize
 	bandPixels := k.band * os
-	a := pointwiseTiles{stride: uintptr(4 * bandPixels), inputs: uintptr(k.inputs), src: unsafe.Pointer(&k.columns[0])}
+	columns := s.phases.maps[len(phases):][:k.inputs*bandPixels] // [in][3][3][bandPixels]
+	splitPhasesAVX512(s.phases.maps, src.maps, c.in, c.inSize)
+	a := pointwiseTiles{stride: uintptr(4 * bandPixels), inputs: uintptr(k.inputs), src: unsafe.Pointer(&columns[0])}
 	if c.ep == relu {
 		a.relu = 1
 	}
 	for y0 := 0; y0 < os; y0 += k.band {
 		rows := min(k.band, os-y0)
-		k.copyTaps(c, s.phases.maps, y0, rows)
+		k.copyTaps(columns, c, phases, y0, rows)
 		plan := &k.plans[0]
 		if rows < k.band {
 			plan = &k.plans[1]
@@ -71,12 +78,12 @@ func (k *stemAVX512) run(c *conv3x3, dst []float32, src paddedMaps, s *convScrat
 	}
 }
 
-// copyTaps writes the tap planes of output rows y0 to y0+rows from the
-// input's phases: tap (ky, kx) of output (y, x) reads input (2y+ky-1,
+// copyTaps writes the tap planes of output rows y0 to y0+rows to columns
+// from the input's phases: tap (ky, kx) of output (y, x) reads input (2y+ky-1,
 // 2x+kx-1), which is phase ((ky+1)%2, (kx+1)%2) at (y, x), moved down or
 // right by one where the tap is above or left of the centre, zeros coming
 // in from the edge.
-func (k *stemAVX512) copyTaps(c *conv3x3, phases []float32, y0, rows int) {
+func (k *stemAVX512) copyTaps(columns []float32, c *conv3x3, phases []float32, y0, rows int) {
 	os := c.outSize
 	hw, bandPixels := os*os, k.band*os
 	for ci := range c.in {
@@ -84,7 +91,7 @@ func (k *stemAVX512) copyTaps(c *conv3x3, phases []float32, y0, rows int) {
 			for kx := range 3 {
 				dy, dx := ky-1, kx-1
 				phase := phases[(2*(dy&1)+(dx&1))*c.in*hw+ci*hw:][:hw]
-				plane := k.columns[((ci*3+ky)*3+kx)*bandPixels:][:rows*os]
+				plane := columns[((ci*3+ky)*3+kx)*bandPixels:][:rows*os]
 				for y := range rows {
 					out := plane[y*os : (y+1)*os]
 					from := y0 + y + min(dy, 0)

@@ -87,10 +87,7 @@ func (k *pointwiseAVX512) run(p *pointwise, dst, src, residual []float32) {
 		for g := range p.groups {
 			a.src = unsafe.Pointer(&src[g*inPer*hw+first])
 			for blk := range k.blocks {
-				block := g*k.blocks + blk
-				a.w = unsafe.Pointer(&k.weights[block*inPer*pwRows])
-				a.bias = unsafe.Pointer(&k.bias[block*pwRows])
-				a.rows = uintptr(min(pwRows, outPer-blk*pwRows)) // the rest have zero weights
+				k.setBlock(&a, g, blk, inPer, outPer)
 				for r := range int(a.rows) {
 					at := p.plane(g*outPer+blk*pwRows+r)*hw + first
 					a.dst[r] = unsafe.Pointer(&dst[at])
@@ -102,4 +99,14 @@ func (k *pointwiseAVX512) run(p *pointwise, dst, src, residual []float32) {
 			}
 		}
 	}
+}
+
+// setBlock points a at block blk of group g (inPer inputs and outPer
+// outputs a group): its weights, its biases and how many of its rows are
+// output channels. The rest have zero weights: computed, never stored.
+func (k *pointwiseAVX512) setBlock(a *pointwiseTiles, g, blk, inPer, outPer int) {
+	block := g*k.blocks + blk
+	a.w = unsafe.Pointer(&k.weights[block*inPer*pwRows])
+	a.bias = unsafe.Pointer(&k.bias[block*pwRows])
+	a.rows = uintptr(min(pwRows, outPer-blk*pwRows))
 }

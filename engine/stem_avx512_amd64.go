@@ -67,9 +67,7 @@ func (k *stemAVX512) run(c *conv3x3, dst []float32, src paddedMaps, s *convScrat
 		}
 		a.vectors, a.masks = uintptr(plan.vectors), unsafe.Pointer(&plan.taps[0].masks[0])
 		for blk := range k.kernel.blocks {
-			a.w = unsafe.Pointer(&k.kernel.weights[blk*k.inputs*pwRows])
-			a.bias = unsafe.Pointer(&k.kernel.bias[blk*pwRows])
-			a.rows = uintptr(min(pwRows, c.out-blk*pwRows)) // the rest have zero weights
+			k.kernel.setBlock(&a, 0, blk, k.inputs, c.out)
 			for r := range int(a.rows) {
 				a.dst[r] = unsafe.Pointer(&dst[(blk*pwRows+r)*os*os+y0*os])
 			}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/shufflenet-go/shufflenet/internal/simd128/abi"
@@ -101,6 +102,45 @@ func TestPointwiseSIMD128MatchesPortable(t *testing.T) {
 			got := nanRoom(f.rng, c.out*c.hw, room)
 			k.run(&f.layer, got.maps, f.src.maps, f.residual.maps)
 			matchMaps(t, got, f.want)
+		})
+	}
+}
+
+// TestPointwiseSIMD128ReLUEdges feeds the ReLU the sums where a cheap
+// one would differ from max(x, 0): -0 must come out +0, NaN as NaN.
+// Both builds must match the portable kernel bit for bit here, since the
+// sums are exact.
+func TestPointwiseSIMD128ReLUEdges(t *testing.T) {
+	needSIMD128(t)
+	negZero, inf := float32(math.Copysign(0, -1)), float32(math.Inf(1))
+	firstInput := []float32{negZero, float32(math.NaN()), -1, 2, 0, inf, -inf, 3}
+	for _, ep := range []epilogue{relu, addReLU} {
+		t.Run(fmt.Sprintf("ep%d", ep), func(t *testing.T) {
+			const in, out, hw = 2, 4, 16
+			p := pointwise{in: in, out: out, groups: 1, hw: hw, ep: ep,
+				weight: slices.Repeat([]float32{1}, out*in), bias: slices.Repeat([]float32{negZero}, out)}
+			src := slices.Repeat([]float32{negZero}, in*hw) // the second input is all -0
+			for i := range hw {
+				src[i] = firstInput[i%len(firstInput)]
+			}
+			residual := slices.Repeat([]float32{negZero}, out*hw)
+			want := make([]float32, out*hw)
+			p.runPortable(want, src, residual)
+			if want[0] != 0 || math.Signbit(float64(want[0])) { // pixel 0's sum is -0 + -0 + -0
+				t.Fatalf("the portable kernel gave %g at pixel 0, not +0: the case no longer tests a -0 sum", want[0])
+			}
+			k := newPointwiseSIMD128(&p)
+			if k == nil {
+				t.Fatal("no SIMD128 kernel for this shape")
+			}
+			got := make([]float32, out*hw)
+			k.run(&p, got, src, residual)
+			for i, w := range want {
+				g := got[i]
+				if math.Float32bits(g) != math.Float32bits(w) && !(math.IsNaN(float64(g)) && math.IsNaN(float64(w))) {
+					t.Errorf("value %d (input %g): got %g (bits %#x), want %g (bits %#x)", i, src[i%hw], g, math.Float32bits(g), w, math.Float32bits(w))
+				}
+			}
 		})
 	}
 }

@@ -424,7 +424,7 @@ func (k *convWriter) outputs(first, last, reLU bool, vectors ...convVector) {
 			f.Set(acc, f.F32x4Add(f.V128Load(f.Get(v.d), v.at), f.Get(acc)))
 		}
 		if last && reLU {
-			f.Set(acc, f.F32x4Max(f.Get(acc), zero(f)))
+			f.Set(acc, relu(f, f.Get(acc)))
 		}
 		switch {
 		case v.tail > 0:

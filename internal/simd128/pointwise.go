@@ -315,9 +315,9 @@ func (k *pwWriter) epilogue(ep abi.Epilogue, acc wasmenc.Local, residual func() 
 	f := k.f
 	switch ep {
 	case abi.AddReLU:
-		f.Set(acc, f.F32x4Max(f.F32x4Add(f.Get(acc), f.V128Load(residual(), offset)), zero(f)))
+		f.Set(acc, relu(f, f.F32x4Add(f.Get(acc), f.V128Load(residual(), offset))))
 	case abi.ReLU:
-		f.Set(acc, f.F32x4Max(f.Get(acc), zero(f)))
+		f.Set(acc, relu(f, f.Get(acc)))
 	}
 }
 

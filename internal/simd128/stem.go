@@ -46,12 +46,16 @@ func writeStem(m *wasmenc.Module) {
 		sums[r] = [2]wasmenc.Local{f.Local(v128), f.Local(v128)}
 	}
 	in := [2]wasmenc.Local{f.Local(v128), f.Local(v128)}
-	w, floor := f.Local(v128), f.Local(v128)
+	w, floor, zeroSign := f.Local(v128), f.Local(v128), f.Local(v128)
 
 	// floor is what the sums are raised to: 0 for the ReLU, else -Inf
-	// (max(x, -Inf) is x).
+	// (pmax(x, -Inf) is x). Then zeroSign is added, which changes nothing
+	// but a -0: +0 for the ReLU, to make it +0 as max(x, 0) does (see
+	// relu), else -0, which leaves it -0.
 	minusInf := math.Float32bits(float32(math.Inf(-1)))
+	minusZero := math.Float32bits(float32(math.Copysign(0, -1)))
 	f.Set(floor, f.Select(zero(f), f.V128Const([4]uint32{minusInf, minusInf, minusInf, minusInf}), f.Get(relu)))
+	f.Set(zeroSign, f.Select(zero(f), f.V128Const([4]uint32{minusZero, minusZero, minusZero, minusZero}), f.Get(relu)))
 	f.Set(blocks, f.I32ShrU(f.Get(out), f.I32Const(2)))
 	f.Loop(func(nextBlock wasmenc.Label) {
 		f.Set(inRow, f.Get(padded))
@@ -88,7 +92,7 @@ func writeStem(m *wasmenc.Module) {
 				}
 				for r := range sums {
 					for v := range in {
-						f.V128Store(f.I32Add(f.Get(outRow), f.Get(x)), uint32(r*stemOutPlane+16*v), f.F32x4Max(f.Get(sums[r][v]), f.Get(floor)))
+						f.V128Store(f.I32Add(f.Get(outRow), f.Get(x)), uint32(r*stemOutPlane+16*v), f.F32x4Add(f.F32x4Pmax(f.Get(sums[r][v]), f.Get(floor)), f.Get(zeroSign)))
 					}
 				}
 				f.Set(x, f.I32Add(f.Get(x), f.I32Const(4*stemTile)))

@@ -25,16 +25,9 @@ func newPointwiseSIMD128(p *pointwise) *pointwiseSIMD128 {
 	for g := range p.groups {
 		for first := 0; first < outPer; first += abi.PointwiseRows {
 			o := g*outPer + first
-			block := k.weights[at : at+min(abi.PointwiseRows, outPer-first)*inPer]
+			rows := min(abi.PointwiseRows, outPer-first) // fewer in the group's last block
+			block := k.weights[at : at+rows*inPer]
 			at += len(block)
-			if len(block) == 4*inPer {
-				interleave4(block, [4][]float32{
-					p.weight[o*inPer : (o+1)*inPer], p.weight[(o+1)*inPer : (o+2)*inPer],
-					p.weight[(o+2)*inPer : (o+3)*inPer], p.weight[(o+3)*inPer : (o+4)*inPer],
-				})
-				continue
-			}
-			rows := len(block) / inPer // the group's last, partial block
 			for i := range inPer {
 				for r := range rows {
 					block[i*rows+r] = p.weight[(o+r)*inPer+i]

@@ -25,10 +25,15 @@ import (
 //
 // The fused build (see Module) does keep them in registers (registerTiles):
 // with relaxed SIMD's f32x4.relaxed_madd, which V8 and SpiderMonkey compile
-// to an FMA on x86 with FMA3, there is no product to hold, and a tile
-// needs 11 registers. Its pointwise layers run at about 22 GMAC/s in
-// Chromium against 18 for this build's (Megvii 1.0x), near the 2 FMAs a
-// cycle 128-bit vectors allow; its sums are w[0]*x[0] + bias, then
+// to an FMA on x86 with FMA3, there is no product to hold, and a tile of 6
+// rows by 8 pixels needs 15 registers: 12 sums, 2 inputs, a weight. It
+// takes 12 sums to keep the FMA units busy: an FMA waits 4 cycles for its
+// sum and two can start each cycle, so 8 independent sums are the least,
+// and then any stall shows. In Chromium on this Zen 5 VM, a loop of
+// independent FMAs peaks at 28 GMAC/s with 12 sums and 24 with 8, and
+// Megvii 1.0x's pointwise layers ran at 22-23.5 GMAC/s with 4 rows (8
+// sums), 24.5-25.8 with 6 (BenchmarkLayers, 2026-12-07); this build's ran
+// faster with 6 rows too. The fused sums are w[0]*x[0] + bias, then
 // w[1]*x[1] + that, ..., each rounded once, so they differ from the
 // portable kernel's by the rounding of the products only.
 //
@@ -37,7 +42,7 @@ import (
 // recomputes up to 3 outputs, with the same result, rather than store
 // past the map.
 const (
-	pwTile   = 256 // pixels per tile: 4 rows of 1 KB stay in L1
+	pwTile   = 256 // pixels per tile: a block's rows of 1 KB stay in L1
 	pwUnroll = 4   // vectors per pass of a step's loop
 )
 
@@ -377,8 +382,8 @@ func writeRegisterBlocks(m *wasmenc.Module) [abi.PointwiseRows + 1][abi.AddReLU 
 
 // registerTiles computes rows outputs from o over the map's whole vectors,
 // two vectors (8 pixels) at a time with their sums in registers, input by
-// input: one FMA per weight and vector, 8 sums, 2 inputs and a weight in
-// 11 vector registers, where V8 has 15. It is the fused build's
+// input: one FMA per weight and vector, 12 sums, 2 inputs and a weight in
+// the 15 vector registers V8 has. It is the fused build's
 // replacement for memoryBlock's tiles: each input and weight is loaded
 // once per 8 pixels, where memoryBlock loads and stores every sum per
 // pair of inputs. A last single vector goes to registerBlock, whose fused

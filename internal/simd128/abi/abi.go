@@ -200,8 +200,11 @@ const (
 )
 
 // PointwiseRows is how many output channels a block of Pointwise's weights
-// holds: the kernel accumulates that many rows at once.
-const PointwiseRows = 4
+// holds: the kernel accumulates that many rows at once. Six rows by two
+// vectors are 12 sums in registers in the fused build, which with the two
+// inputs and a weight fill V8's 15 vector registers; see
+// internal/simd128/pointwise.go for why that many.
+const PointwiseRows = 6
 
 // Variant is a version of a 3x3 kernel, for a stride and one output size
 // known when the kernel is written (so its loops are unrolled and its taps

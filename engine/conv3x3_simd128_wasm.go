@@ -33,7 +33,7 @@ func newConv3x3SIMD128(c *conv3x3) conv3x3Kernel {
 // runs c: it is the build here and c has the stem's shape at 224x224.
 func stemKernelFits(c *conv3x3) bool {
 	return simd128Build() == abi.Fused && c.in == 3 && c.groups == 1 && c.stride == 2 &&
-		c.outSize == abi.StemSize && c.out%4 == 0
+		c.outSize == abi.StemSize && c.out%2 == 0
 }
 
 // paddedSize is the floats per channel of c's padded input: (S+2)^2 at

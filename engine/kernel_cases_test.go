@@ -84,8 +84,10 @@ var conv3x3Cases = []conv3x3Case{
 	{in: 3, out: 24, groups: 1, stride: 2, inSize: 224, ep: relu}, // the stem
 	{in: 3, out: 12, groups: 1, stride: 2, inSize: 224, ep: linear},
 	{in: 3, out: 12, groups: 1, stride: 2, inSize: 64, ep: linear},
-	{in: 4, out: 5, groups: 1, stride: 2, inSize: 6, ep: relu}, // a partial block of outputs, 9 pixels
-	{in: 60, out: 60, groups: 3, stride: 2, inSize: 56},        // the seed's grouped convs
+	{in: 3, out: 10, groups: 1, stride: 2, inSize: 224, ep: relu},  // the stem kernel's blocks: 6, then 4
+	{in: 3, out: 8, groups: 1, stride: 2, inSize: 224, ep: linear}, // 6, then 2
+	{in: 4, out: 5, groups: 1, stride: 2, inSize: 6, ep: relu},     // a partial block of outputs, 9 pixels
+	{in: 60, out: 60, groups: 3, stride: 2, inSize: 56},            // the seed's grouped convs
 	{in: 60, out: 60, groups: 3, stride: 1, inSize: 28},
 	{in: 120, out: 120, groups: 3, stride: 1, inSize: 14},
 	{in: 240, out: 240, groups: 3, stride: 1, inSize: 7},

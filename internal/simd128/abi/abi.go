@@ -151,11 +151,11 @@ var (
 	// the last output.
 	Classifier = Func{"classifier", concat(addresses("dst", "src", "weights", "bias"), counts("in", "out"))}
 
-	// Stem runs the stem conv, 3 input channels to out (a multiple of 4)
+	// Stem runs the stem conv, 3 input channels to out (an even number)
 	// output channels of StemSize x StemSize, stride 2, on the input padded
 	// by Pad2. weights are [out][input][tap], as the engine holds them;
 	// relu != 0 applies a ReLU. Only the fused build has it: it keeps the
-	// sums of 4 outputs by 8 pixels in registers, adding all 27 taps with
+	// sums of 6 outputs by 8 pixels in registers, adding all 27 taps with
 	// fused multiply-adds, which the portable kernel's order (the taps of
 	// one input channel summed, then added) does not allow.
 	Stem = Func{"stem", concat(addresses("dst", "padded", "weights", "bias"), counts("out", "relu"))}

@@ -106,7 +106,8 @@ var conv3x3Cases = []conv3x3Case{
 	{in: 120, out: 120, groups: 120, stride: 1, inSize: 14},
 	{in: 240, out: 240, groups: 240, stride: 1, inSize: 7},
 	{in: 240, out: 240, groups: 240, stride: 2, inSize: 14},
-	{in: 5, out: 5, groups: 5, stride: 1, inSize: 9, ep: relu}, // odd width, ReLU
+	{in: 8, out: 8, groups: 8, stride: 1, inSize: 14, ep: relu}, // a fixed size with the ReLU
+	{in: 5, out: 5, groups: 5, stride: 1, inSize: 9, ep: relu},  // odd width, ReLU
 	{in: 5, out: 5, groups: 5, stride: 2, inSize: 6, ep: relu},
 	{in: 5, out: 5, groups: 5, stride: 2, inSize: 10, ep: relu},
 	{in: 3, out: 3, groups: 3, stride: 1, inSize: 2},

@@ -9,7 +9,7 @@ import (
 // pointwiseSIMD128 runs a pointwise conv with the SIMD128 kernel (see
 // internal/simd128/pointwise.go); it holds its weights as the kernel reads them.
 type pointwiseSIMD128 struct {
-	weights []float32 // [group][block of abi.PointwiseRows outputs][in/groups][row in block]
+	weights []float32 // [group][block of abi.PointwiseBlock outputs][in/groups][row in block]
 	planes  []int32   // byte offset of output channel o's plane: plane(o)*hw*4
 }
 
@@ -21,11 +21,12 @@ func newPointwiseSIMD128(p *pointwise) *pointwiseSIMD128 {
 	}
 	inPer, outPer := p.in/p.groups, p.out/p.groups
 	k := &pointwiseSIMD128{weights: make([]float32, len(p.weight)), planes: make([]int32, p.out)}
+	block := abi.PointwiseBlock(simd128Build() == abi.Fused)
 	at := 0 // where the next block of rows goes in k.weights
 	for g := range p.groups {
-		for first := 0; first < outPer; first += abi.PointwiseRows {
+		for first := 0; first < outPer; first += block {
 			o := g*outPer + first
-			rows := min(abi.PointwiseRows, outPer-first) // fewer in the group's last block
+			rows := min(block, outPer-first) // fewer in the group's last block
 			block := k.weights[at : at+rows*inPer]
 			at += len(block)
 			for i := range inPer {

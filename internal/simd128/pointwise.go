@@ -32,8 +32,9 @@ import (
 // and then any stall shows. In Chromium on this Zen 5 VM, a loop of
 // independent FMAs peaks at 28 GMAC/s with 12 sums and 24 with 8, and
 // Megvii 1.0x's pointwise layers ran at 22-23.5 GMAC/s with 4 rows (8
-// sums), 24.5-25.8 with 6 (BenchmarkLayers, 2026-12-07); this build's ran
-// faster with 6 rows too. The fused sums are w[0]*x[0] + bias, then
+// sums), 24.5-25.8 with 6 (BenchmarkLayers, 2026-12-07). Its blocks are
+// abi.FusedPointwiseRows, the plain build's abi.PointwiseRows (see there).
+// The fused sums are w[0]*x[0] + bias, then
 // w[1]*x[1] + that, ..., each rounded once, so they differ from the
 // portable kernel's by the rounding of the products only.
 //
@@ -60,12 +61,13 @@ type pwWriter struct {
 	x, wStep, steps                wasmenc.Local
 	px, py, end, endUnrolled       wasmenc.Local // a step's pointers
 	biasAt                         wasmenc.Local // the block's first bias
-	pr, pres                       [abi.PointwiseRows]wasmenc.Local
-	rows, residual                 [abi.PointwiseRows]wasmenc.Local // the block's output rows (and residuals) in the tile
-	wx, wy                         [abi.PointwiseRows]wasmenc.Local
+	blockRows                      int           // abi.PointwiseBlock: the rows of a block
+	pr, pres                       [abi.FusedPointwiseRows]wasmenc.Local
+	rows, residual                 [abi.FusedPointwiseRows]wasmenc.Local // the block's output rows (and residuals) in the tile
+	wx, wy                         [abi.FusedPointwiseRows]wasmenc.Local
 	xv, yv, acc                    wasmenc.Local
-	tileAcc, tileAcc2              [abi.PointwiseRows]wasmenc.Local // a row's sums: one vector, or two (registerTiles)
-	wv                             wasmenc.Local                    // a weight in every lane
+	tileAcc, tileAcc2              [abi.FusedPointwiseRows]wasmenc.Local // a row's sums: one vector, or two (registerTiles)
+	wv                             wasmenc.Local                         // a weight in every lane
 	blocks, lastBlock, pixelsBytes wasmenc.Local
 	// A function of one block shape (see writeRegisterBlocks) has one
 	// epilogue, epilogue, known when it is written.
@@ -84,7 +86,8 @@ func writePointwise(m *wasmenc.Module, fused bool) {
 		&k.x, &k.wStep, &k.steps, &k.px, &k.py, &k.end, &k.endUnrolled, &k.biasAt, &k.blocks, &k.lastBlock, &k.pixelsBytes} {
 		*l = f.Local(i32)
 	}
-	for r := range abi.PointwiseRows {
+	k.blockRows = abi.PointwiseBlock(fused)
+	for r := range k.blockRows {
 		k.rows[r], k.residual[r], k.pr[r], k.pres[r] = f.Local(i32), f.Local(i32), f.Local(i32), f.Local(i32)
 		k.wx[r], k.wy[r], k.tileAcc[r] = f.Local(wasmenc.V128), f.Local(wasmenc.V128), f.Local(wasmenc.V128)
 		k.tileAcc2[r] = f.Local(wasmenc.V128)
@@ -95,13 +98,13 @@ func writePointwise(m *wasmenc.Module, fused bool) {
 	f.Set(k.hwBytes, f.I32Shl(f.Get(k.hw), f.I32Const(2)))
 	f.Set(k.pixelsBytes, f.I32And(f.Get(k.hwBytes), f.I32Const(-16))) // whole vectors
 	f.Set(k.pairs, f.I32DivU(f.Get(k.inPer), f.I32Const(2)))
-	f.Set(k.blocks, f.I32DivU(f.Get(k.outPer), f.I32Const(abi.PointwiseRows)))
-	f.Set(k.lastBlock, f.I32Sub(f.Get(k.outPer), f.I32Mul(f.Get(k.blocks), f.I32Const(abi.PointwiseRows))))
+	f.Set(k.blocks, f.I32DivU(f.Get(k.outPer), f.I32Const(int32(k.blockRows))))
+	f.Set(k.lastBlock, f.I32Sub(f.Get(k.outPer), f.I32Mul(f.Get(k.blocks), f.I32Const(int32(k.blockRows)))))
 	f.Set(k.groupSrc, f.Get(k.src))
 	f.Set(k.groupW, f.Get(weights))
 	f.Set(k.o, f.I32Const(0))
 	f.Set(g, f.Get(groups))
-	var blockFuncs [abi.PointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func
+	var blockFuncs [abi.FusedPointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func
 	if fused {
 		blockFuncs = writeRegisterBlocks(m)
 	}
@@ -138,7 +141,7 @@ func writePointwise(m *wasmenc.Module, fused bool) {
 }
 
 // eachBlock runs block for every block of the group's outputs,
-// abi.PointwiseRows rows at a time and then the rest, leaving o and w
+// blockRows rows at a time and then the rest, leaving o and w
 // where they started.
 func (k *pwWriter) eachBlock(block func(rows int)) {
 	f := k.f
@@ -146,15 +149,15 @@ func (k *pwWriter) eachBlock(block func(rows int)) {
 	f.Set(first, f.Get(k.o))
 	f.Set(k.w, f.Get(k.groupW))
 	end := f.Local(wasmenc.I32)
-	f.Set(end, f.I32Add(f.Get(k.o), f.I32Mul(f.Get(k.blocks), f.I32Const(abi.PointwiseRows))))
+	f.Set(end, f.I32Add(f.Get(k.o), f.I32Mul(f.Get(k.blocks), f.I32Const(int32(k.blockRows)))))
 	f.If(f.I32Ne(f.Get(k.blocks), f.I32Const(0)), func() {
 		f.Loop(func(next wasmenc.Label) {
-			block(abi.PointwiseRows)
-			f.Set(k.o, f.I32Add(f.Get(k.o), f.I32Const(abi.PointwiseRows)))
+			block(k.blockRows)
+			f.Set(k.o, f.I32Add(f.Get(k.o), f.I32Const(int32(k.blockRows))))
 			f.BrIf(next, f.I32LtU(f.Get(k.o), f.Get(end)))
 		})
 	})
-	for rows := 1; rows < abi.PointwiseRows; rows++ {
+	for rows := 1; rows < k.blockRows; rows++ {
 		f.If(f.I32Eq(f.Get(k.lastBlock), f.I32Const(int32(rows))), func() { block(rows) })
 	}
 	f.Set(k.o, f.Get(first))
@@ -334,7 +337,7 @@ var blockParams = []abi.Param{
 }
 
 // writeRegisterBlocks writes the fused build's blocks, one function for
-// each number of rows (1 to abi.PointwiseRows) and epilogue, taking
+// each number of rows (1 to abi.FusedPointwiseRows) and epilogue, taking
 // blockParams: block(dst, residual, bias, planes, src, weights, hw, inPer,
 // o) computes output channels o to o+rows-1 of a group, whose inputs start
 // at src and whose block of weights at weights, over the whole map
@@ -348,9 +351,9 @@ var blockParams = []abi.Param{
 // page; a layer uses one or two shapes, each a small function that
 // compiles in a few ms, so the first classifications reach full speed
 // sooner.
-func writeRegisterBlocks(m *wasmenc.Module) [abi.PointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func {
-	var funcs [abi.PointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func
-	for rows := 1; rows <= abi.PointwiseRows; rows++ {
+func writeRegisterBlocks(m *wasmenc.Module) [abi.FusedPointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func {
+	var funcs [abi.FusedPointwiseRows + 1][abi.AddReLU + 1]*wasmenc.Func
+	for rows := 1; rows <= abi.FusedPointwiseRows; rows++ {
 		for ep := abi.Linear; ep <= abi.AddReLU; ep++ {
 			f, param := kernel(m, "", blockParams)
 			funcs[rows][ep] = f

@@ -107,7 +107,7 @@ func concat(lists ...[]Param) []Param {
 // builds a layer).
 var (
 	// Pointwise runs a grouped 1x1 conv: dst = ep(W*src + bias (+
-	// residual)). weights are [group][block of PointwiseRows outputs]
+	// residual)). weights are [group][block of PointwiseBlock outputs]
 	// [input of the group][row in block]; planes holds, for each output
 	// channel, the byte offset of its plane in dst (and residual); ep is an
 	// Epilogue. hw is the pixels of a map; inPer and outPer the channels of
@@ -200,11 +200,26 @@ const (
 )
 
 // PointwiseRows is how many output channels a block of Pointwise's weights
-// holds: the kernel accumulates that many rows at once. Six rows by two
-// vectors are 12 sums in registers in the fused build, which with the two
-// inputs and a weight fill V8's 15 vector registers; see
-// internal/simd128/pointwise.go for why that many.
-const PointwiseRows = 6
+// holds in the plain build, and FusedPointwiseRows in the fused build: the
+// kernel accumulates that many rows at once. Six rows by two vectors are 12
+// sums in registers in the fused build, which with the two inputs and a
+// weight fill V8's 15 vector registers; see internal/simd128/pointwise.go
+// for why that many. The plain build, which WebKit runs, keeps 4: its
+// blocks of 6 made WebKitGTK's Megvii g3 0.5x 3 times slower (2.4 to 8.1
+// ms), the rows' weights no longer fitting its registers.
+const (
+	PointwiseRows      = 4
+	FusedPointwiseRows = 6
+)
+
+// PointwiseBlock is the block size of Pointwise's weights in the fused
+// build or the plain one.
+func PointwiseBlock(fused bool) int {
+	if fused {
+		return FusedPointwiseRows
+	}
+	return PointwiseRows
+}
 
 // Variant is a version of a 3x3 kernel, for a stride and one output size
 // known when the kernel is written (so its loops are unrolled and its taps

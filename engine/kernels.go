@@ -25,6 +25,11 @@ type poolKernel interface {
 	run(p *pool3x3s2, dst, src []float32)
 }
 
+// globalPoolKernel runs the global average pool; see globalPool.run.
+type globalPoolKernel interface {
+	run(p *globalPool, dst, src []float32)
+}
+
 // conv3x3Kernel runs a 3x3 conv; see conv3x3.run.
 type conv3x3Kernel interface {
 	run(c *conv3x3, dst []float32, src paddedMaps, s *convScratch)

@@ -193,6 +193,31 @@ func TestPoolSIMD128MatchesPortable(t *testing.T) {
 	}
 }
 
+func TestGlobalPoolSIMD128MatchesPortable(t *testing.T) {
+	needSIMD128(t)
+	for _, c := range []struct{ channels, hw int }{
+		{960, 49}, {480, 49}, {1024, 49}, // the models' last maps, 7x7
+		{8, 16}, // whole vectors only
+		{4, 3},  // no whole vector
+		{7, 9},  // 3 maps left to the portable pool
+		{12, 1}, {5, 17},
+	} {
+		t.Run(fmt.Sprintf("%dx%d", c.channels, c.hw), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(c.channels), uint64(c.hw)))
+			src := nanRoom(rng, c.channels*c.hw, 64)
+			p := globalPool{channels: c.channels, hw: c.hw}
+			want := make([]float32, c.channels)
+			p.run(want, src.maps)
+			if p.simd = newGlobalPoolSIMD128(&p); p.simd == nil {
+				t.Fatal("no SIMD128 kernel")
+			}
+			got := nanRoom(rng, c.channels, 64)
+			p.run(got.maps, src.maps)
+			sameMaps(t, got, want)
+		})
+	}
+}
+
 func TestClassifierSIMD128MatchesPortable(t *testing.T) {
 	needSIMD128(t)
 	for _, c := range classifierCases {

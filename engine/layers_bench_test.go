@@ -58,7 +58,7 @@ func BenchmarkLayers(b *testing.B) {
 				})
 			}},
 			{"head", a.Classifier().MACs(), func() {
-				globalAveragePool(buf.pooled, buf.act[0], n.classifier.in, a.FeatureSize()*a.FeatureSize())
+				n.globalPool.run(buf.pooled, buf.act[0])
 				n.classifier.run(buf.logits, buf.pooled)
 			}},
 		}

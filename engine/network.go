@@ -13,6 +13,7 @@ type Network struct {
 	stem       conv3x3
 	stemPool   pool3x3s2
 	stages     [3][]unit
+	globalPool globalPool
 	classifier classifier
 	buf        buffers
 }
@@ -72,6 +73,7 @@ func build(a Architecture, p Params) *Network {
 	for i, s := range a.Units() {
 		n.stages[s.Stage-2] = append(n.stages[s.Stage-2], newUnit(a, s, p.Units[i]))
 	}
+	n.globalPool = newGlobalPool(a.FeatureChannels(), a.FeatureSize()*a.FeatureSize())
 	n.classifier = newClassifier(a.FeatureChannels(), a.Classes, p.Classifier.Weight, p.Classifier.Bias)
 	n.buf = newBuffers(a, n.phaseLen())
 	return n
@@ -176,7 +178,7 @@ func (n *Network) forward(input []float32, observe Observer) ([]float32, error) 
 	b.features = x
 
 	// Global average pool, classifier.
-	globalAveragePool(b.pooled, x, n.classifier.in, n.arch.FeatureSize()*n.arch.FeatureSize())
+	n.globalPool.run(b.pooled, x)
 	n.classifier.run(b.logits, b.pooled)
 	return b.logits, nil
 }

@@ -84,6 +84,27 @@ func avgPool3x3s2ReLU(dst, src []float32, channels, inSize int) {
 	}
 }
 
+// globalPool is the global average pool before the classifier, over
+// channels maps of hw pixels.
+type globalPool struct {
+	channels, hw int
+	simd         globalPoolKernel // nil: run globalAveragePool
+}
+
+func newGlobalPool(channels, hw int) globalPool {
+	p := globalPool{channels: channels, hw: hw}
+	p.simd = newGlobalPoolSIMD(&p)
+	return p
+}
+
+func (p *globalPool) run(dst, src []float32) {
+	if p.simd != nil {
+		p.simd.run(p, dst, src)
+		return
+	}
+	globalAveragePool(dst, src, p.channels, p.hw)
+}
+
 // globalAveragePool writes the mean of each of channels maps of hw pixels.
 func globalAveragePool(dst, src []float32, channels, hw int) {
 	for c := range channels {

@@ -23,3 +23,24 @@ func newPoolSIMD128(p *pool3x3s2) poolKernel {
 	}
 	return poolSIMD128{}
 }
+
+// globalPoolSIMD128 runs globalPool with the SIMD128 kernel (see
+// writeGlobalPool in internal/simd128/pool.go) over the maps in fours, and
+// globalAveragePool over the rest.
+type globalPoolSIMD128 struct{}
+
+func (globalPoolSIMD128) run(p *globalPool, dst, src []float32) {
+	fours := p.channels &^ 3
+	_, _ = src[fours*p.hw-1], dst[fours-1] // the kernel trusts these sizes
+	simd128GlobalPool(address(dst), address(src), int32(fours), int32(p.hw))
+	globalAveragePool(dst[fours:], src[fours*p.hw:], p.channels-fours, p.hw)
+}
+
+// newGlobalPoolSIMD128 returns the kernel for p, or nil for fewer than 4
+// maps.
+func newGlobalPoolSIMD128(p *globalPool) globalPoolKernel {
+	if p.channels < 4 {
+		return nil
+	}
+	return globalPoolSIMD128{}
+}

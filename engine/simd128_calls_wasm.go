@@ -43,6 +43,12 @@ func simd128Conv3x3(variant int32, dst, padded, weights, bias unsafe.Pointer, ou
 //go:wasmimport simd128 pool
 func simd128Pool(dst, src unsafe.Pointer, channels, inSize, average int32)
 
+// simd128GlobalPool runs globalAveragePool's computation over channels
+// (a multiple of 4) maps; see writeGlobalPool.
+//
+//go:wasmimport simd128 globalPool
+func simd128GlobalPool(dst, src unsafe.Pointer, channels, hw int32)
+
 // simd128Classifier runs the portable classifier's computation; see
 // writeClassifier.
 //

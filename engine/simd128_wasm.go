@@ -75,6 +75,13 @@ func newPoolSIMD(p *pool3x3s2) poolKernel {
 	return newPoolSIMD128(p)
 }
 
+func newGlobalPoolSIMD(p *globalPool) globalPoolKernel {
+	if !simd128Ready() {
+		return nil
+	}
+	return newGlobalPoolSIMD128(p)
+}
+
 func newClassifierSIMD(c *classifier) classifierKernel {
 	if !simd128Ready() {
 		return nil

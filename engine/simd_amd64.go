@@ -128,6 +128,10 @@ func newPoolSIMD(*pool3x3s2) poolKernel {
 	return cpuKernels.pool()
 }
 
+// newGlobalPoolSIMD returns nil: compiled Go adds up a map fast enough
+// (the pool is a hundredth of the classifier after it).
+func newGlobalPoolSIMD(*globalPool) globalPoolKernel { return nil }
+
 func newClassifierSIMD(c *classifier) classifierKernel {
 	if cpuKernels == nil {
 		return nil

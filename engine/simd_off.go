@@ -17,4 +17,6 @@ func newConv3x3SIMD(*conv3x3) conv3x3Kernel { return nil }
 
 func newPoolSIMD(*pool3x3s2) poolKernel { return nil }
 
+func newGlobalPoolSIMD(*globalPool) globalPoolKernel { return nil }
+
 func newClassifierSIMD(*classifier) classifierKernel { return nil }

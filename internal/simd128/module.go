@@ -45,6 +45,7 @@ func Module(fused bool) ([]byte, error) {
 	writeConv3x3(m, fused)
 	writeGrouped(m, fused)
 	writePool(m, fused)
+	writeGlobalPool(m)
 	writeClassifier(m)
 	if fused {
 		writeStem(m)

@@ -103,3 +103,72 @@ func writePool(m *wasmenc.Module, fused bool) {
 		f.BrIf(nextChannel, f.Get(channels))
 	})
 }
+
+// writeGlobalPool writes globalPool(dst, src, channels, hw)
+// (abi.GlobalPool): the mean of each map, 4 maps at a time, one per lane.
+// Each lane adds its map's values in order from 0 and divides the sum by
+// hw, as the engine's globalAveragePool does, so the results are
+// identical. The next 4 values of the 4 maps are loaded as 4 vectors and
+// transposed, so that each vector holds one pixel of the 4 maps; the
+// pixels past the last multiple of 4 are gathered one by one.
+//
+// In Go's WebAssembly the pool took 0.08-0.12 ms of Megvii g3 1.0x in
+// Chromium, as long as the classifier after it.
+func writeGlobalPool(m *wasmenc.Module) {
+	i32, v128 := wasmenc.I32, wasmenc.V128
+	f, param := export(m, abi.GlobalPool)
+	dst, src, channels, hw := param("dst"), param("src"), param("channels"), param("hw")
+	planeBytes, vectorsEnd, at := f.Local(i32), f.Local(i32), f.Local(i32)
+	var plane [4]wasmenc.Local // the 4 maps' first values
+	var v, t [4]wasmenc.Local
+	for i := range 4 {
+		plane[i], v[i], t[i] = f.Local(i32), f.Local(v128), f.Local(v128)
+	}
+	acc, divisor := f.Local(v128), f.Local(v128)
+	f.Set(planeBytes, f.I32Shl(f.Get(hw), f.I32Const(2)))
+	f.Set(vectorsEnd, f.I32And(f.Get(planeBytes), f.I32Const(-16)))
+	f.Set(divisor, f.F32x4Splat(f.F32ConvertI32U(f.Get(hw))))
+	f.Loop(func(nextBlock wasmenc.Label) {
+		for i := range plane {
+			f.Set(plane[i], f.I32Add(f.Get(src), f.I32Mul(f.Get(planeBytes), f.I32Const(int32(i)))))
+		}
+		f.Set(acc, zero(f))
+		f.Set(at, f.I32Const(0))
+		f.If(f.Get(vectorsEnd), func() {
+			f.Loop(func(next wasmenc.Label) {
+				for i := range v {
+					f.Set(v[i], f.V128Load(f.I32Add(f.Get(plane[i]), f.Get(at)), 0))
+				}
+				f.Set(t[0], f.Shuffle32(f.Get(v[0]), f.Get(v[1]), [4]byte{0, 4, 1, 5})) // pixels 0 and 1 of maps 0 and 1
+				f.Set(t[1], f.Shuffle32(f.Get(v[2]), f.Get(v[3]), [4]byte{0, 4, 1, 5})) // of maps 2 and 3
+				f.Set(t[2], f.Shuffle32(f.Get(v[0]), f.Get(v[1]), [4]byte{2, 6, 3, 7})) // pixels 2 and 3
+				f.Set(t[3], f.Shuffle32(f.Get(v[2]), f.Get(v[3]), [4]byte{2, 6, 3, 7}))
+				for _, pixel := range []struct {
+					a, b  int
+					lanes [4]byte
+				}{{0, 1, [4]byte{0, 1, 4, 5}}, {0, 1, [4]byte{2, 3, 6, 7}}, {2, 3, [4]byte{0, 1, 4, 5}}, {2, 3, [4]byte{2, 3, 6, 7}}} {
+					f.Set(acc, f.F32x4Add(f.Get(acc), f.Shuffle32(f.Get(t[pixel.a]), f.Get(t[pixel.b]), pixel.lanes)))
+				}
+				f.Set(at, f.I32Add(f.Get(at), f.I32Const(16)))
+				f.BrIf(next, f.I32LtU(f.Get(at), f.Get(vectorsEnd)))
+			})
+		})
+		f.If(f.I32LtU(f.Get(at), f.Get(planeBytes)), func() {
+			f.Loop(func(next wasmenc.Label) {
+				sum := f.Get(acc)
+				pixel := f.F32x4Splat(f.F32Load(f.I32Add(f.Get(plane[0]), f.Get(at)), 0))
+				for i := 1; i < 4; i++ {
+					pixel = f.F32x4ReplaceLane(pixel, byte(i), f.F32Load(f.I32Add(f.Get(plane[i]), f.Get(at)), 0))
+				}
+				f.Set(acc, f.F32x4Add(sum, pixel))
+				f.Set(at, f.I32Add(f.Get(at), f.I32Const(4)))
+				f.BrIf(next, f.I32LtU(f.Get(at), f.Get(planeBytes)))
+			})
+		})
+		f.V128Store(f.Get(dst), 0, f.F32x4Div(f.Get(acc), f.Get(divisor)))
+		f.Set(dst, f.I32Add(f.Get(dst), f.I32Const(16)))
+		f.Set(src, f.I32Add(f.Get(src), f.I32Shl(f.Get(planeBytes), f.I32Const(2))))
+		f.Set(channels, f.I32Sub(f.Get(channels), f.I32Const(4)))
+		f.BrIf(nextBlock, f.Get(channels))
+	})
+}

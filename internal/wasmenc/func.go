@@ -334,6 +334,14 @@ func (f *Func) I32Eqz(a Expr) Expr {
 	return f.push(I32)
 }
 
+// F32ConvertI32U is the unsigned integer a as the nearest f32
+// (f32.convert_i32_u), as Go's float32(uint32(a)).
+func (f *Func) F32ConvertI32U(a Expr) Expr {
+	f.use(I32, a)
+	f.code = append(f.code, 0xb3)
+	return f.push(F32)
+}
+
 // Scalar float arithmetic (f32).
 
 func (f *Func) f32Binary(op byte, a, b Expr) Expr { return f.binary(F32, op, a, b) }

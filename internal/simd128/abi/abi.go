@@ -146,6 +146,10 @@ var (
 	// pool, or an average pool and a ReLU when average != 0.
 	Pool = Func{"pool", concat(addresses("dst", "src"), counts("channels", "inSize", "average"))}
 
+	// GlobalPool writes the mean of each of channels (a multiple of 4)
+	// maps of hw floats: the global average pool before the classifier.
+	GlobalPool = Func{"globalPool", concat(addresses("dst", "src"), counts("channels", "hw"))}
+
 	// Classifier runs the fully connected layer, in inputs to out outputs.
 	// weights are [block of 4 outputs][input][output in block], zero past
 	// the last output.
@@ -183,7 +187,7 @@ const StemSize = 112
 
 // Exports are the kernel module's exports, in the module's order; the
 // fused build has FusedExports after them.
-var Exports = []Func{Pointwise, Pad1, Pad2, Conv3x3, Grouped, Pool, Classifier}
+var Exports = []Func{Pointwise, Pad1, Pad2, Conv3x3, Grouped, Pool, GlobalPool, Classifier}
 
 // FusedExports are the exports only the fused build has.
 var FusedExports = []Func{Stem, WinogradInput, WinogradOutput}

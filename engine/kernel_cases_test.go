@@ -105,6 +105,7 @@ var conv3x3Cases = []conv3x3Case{
 	{in: 60, out: 60, groups: 60, stride: 2, inSize: 56},
 	{in: 120, out: 120, groups: 120, stride: 1, inSize: 14},
 	{in: 240, out: 240, groups: 240, stride: 1, inSize: 7},
+	{in: 120, out: 120, groups: 120, stride: 2, inSize: 28},
 	{in: 240, out: 240, groups: 240, stride: 2, inSize: 14},
 	{in: 8, out: 8, groups: 8, stride: 1, inSize: 14, ep: relu}, // a fixed size with the ReLU
 	{in: 5, out: 5, groups: 5, stride: 1, inSize: 9, ep: relu},  // odd width, ReLU

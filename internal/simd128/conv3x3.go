@@ -146,6 +146,8 @@ type convWriter struct {
 	biasV, tailMask                        wasmenc.Local
 	sums                                   [convInterleave]wasmenc.Local
 	hasTail, inputs                        wasmenc.Local
+	planeSums                              [planeInterleave]wasmenc.Local // fixedPlane's
+	tapWeight                              wasmenc.Local                  // fixedPlane's weight of a tap, in every lane
 }
 
 // writeConv3x3 writes conv3x3(variant, dst, padded, weights, bias, out,
@@ -186,6 +188,12 @@ func writeConvVariant(f *wasmenc.Func, param func(string) wasmenc.Local, v abi.V
 	k.biasV, k.tailMask = f.Local(v128), f.Local(v128)
 	for i := range k.sums {
 		k.sums[i] = f.Local(v128)
+	}
+	if k.planeFits() {
+		for i := range k.planeSums {
+			k.planeSums[i] = f.Local(v128)
+		}
+		k.tapWeight = f.Local(v128)
 	}
 	groupIn, inGroup := f.Local(i32), f.Local(i32)
 
@@ -256,15 +264,21 @@ func (k *convWriter) lastPass(first bool) {
 // moves in and weights to the next input channel.
 func (k *convWriter) pass(first, last, reLU bool) {
 	f := k.f
-	for t := range k.w {
-		f.Set(k.w[t], f.V128Load32Splat(f.Get(k.weights), uint32(4*t)))
+	plane := k.planeFits() && first && last
+	if !plane { // fixedPlane loads the weights itself
+		for t := range k.w {
+			f.Set(k.w[t], f.V128Load32Splat(f.Get(k.weights), uint32(4*t)))
+		}
 	}
 	f.Set(k.inRow, f.Get(k.in))
 	f.Set(k.outRow, f.Get(k.outPlane))
 	f.Set(k.y, f.Get(k.outSize))
-	if k.size > 0 {
+	switch {
+	case plane:
+		k.fixedPlane(reLU)
+	case k.size > 0:
 		k.fixedRows(first, last, reLU)
-	} else {
+	default:
 		k.rows(first, last, reLU)
 	}
 	f.Set(k.in, f.I32Add(f.Get(k.in), f.Get(k.planeBytes)))
@@ -352,6 +366,113 @@ func (k *convWriter) fixedRows(first, last, reLU bool) {
 		f.Set(k.y, f.I32Sub(f.Get(k.y), f.I32Const(1)))
 		f.BrIf(nextRow, f.Get(k.y))
 	})
+}
+
+// planeInterleave is how many vectors fixedPlane computes at once.
+const planeInterleave = 8
+
+// planeFits reports whether the variant computes its only pass, if it has
+// one pass, with fixedPlane: in the fused build, for a fixed size whose
+// rows have fewer vectors than fixedRows interleaves.
+func (k *convWriter) planeFits() bool {
+	return k.fused && k.size > 0 && k.size < 4*convInterleave
+}
+
+// fixedPlane computes the only pass of a fixed-size conv with one input
+// channel per output (the depthwise convs) in the fused build,
+// planeInterleave vectors at a time, from as many rows as it takes.
+//
+// Why: each vector's sum is a chain of 9 dependent FMAs, and an FMA waits
+// 4 cycles for the one before. fixedRows interleaves the vectors of one
+// row, at most convInterleave, and a 14-wide row has 3 of them before its
+// overlapping last one, a 7-wide row one. Eight chains need 8 sums in
+// registers, which the 9 weights fixedRows holds would push out of V8's
+// 15; here a tap's weight is loaded once per group of vectors, into one
+// register.
+//
+// In Chromium (BenchmarkConv3x3SIMD128, alternating runs, 2026-12-07) the
+// 14x14 depthwise convs went from 10.4-12.4 to 12.7-15.4 GMAC/s, the 7x7
+// ones from 6.5-7.9 to 9.5-12.6; the 28x28 ones, whose rows have 7
+// vectors, ran 5% slower this way and keep fixedRows.
+//
+// A row's last vector, when the width is not a multiple of 4, overlaps the
+// one before; in the only pass its overlapping lanes recompute the same
+// sums, so it is stored whole, in any order with the others.
+func (k *convWriter) fixedPlane(reLU bool) {
+	f := k.f
+	size := k.size
+	rowFloats := size + 2 // stride 1: a padded row
+	if k.stride == 2 {
+		rowFloats = 2*size + 1 // the padding column, size odd columns, size even ones
+	}
+	perRow := (size + 3) / 4
+	rows := size // a divisor of size, with at least planeInterleave vectors if it can
+	for r := 1; r <= size; r++ {
+		if size%r == 0 && r*perRow >= planeInterleave {
+			rows = r
+			break
+		}
+	}
+	var vectors []convVector
+	for ry := range rows {
+		for x := 0; x < size; x += 4 {
+			x0 := min(x, size-4)
+			rowAt := ry * k.stride * rowFloats
+			tap := func(t int) wasmenc.Expr {
+				ky, kx := t/3, t%3
+				at := rowAt + ky*rowFloats
+				switch {
+				case k.stride == 1:
+					at += x0 + kx
+				case kx == 0:
+					at += x0 // column 2x-1: the odd column before
+				case kx == 1:
+					at += size + 1 + x0 // column 2x
+				default:
+					at += x0 + 1 // column 2x+1
+				}
+				return f.V128Load(f.Get(k.inRow), uint32(4*at))
+			}
+			vectors = append(vectors, convVector{tap: tap, d: k.outRow, at: uint32(4 * (ry*size + x0))})
+		}
+	}
+	f.Loop(func(nextRows wasmenc.Label) {
+		for group := vectors; len(group) > 0; {
+			n := min(planeInterleave, len(group))
+			k.planeOutputs(reLU, group[:n])
+			group = group[n:]
+		}
+		f.Set(k.inRow, f.I32Add(f.Get(k.inRow), f.I32Const(int32(4*rows*k.stride*rowFloats))))
+		f.Set(k.outRow, f.I32Add(f.Get(k.outRow), f.I32Const(int32(4*rows*size))))
+		f.Set(k.y, f.I32Sub(f.Get(k.y), f.I32Const(int32(rows))))
+		f.BrIf(nextRows, f.Get(k.y))
+	})
+}
+
+// planeOutputs computes vectors (at most planeInterleave) for fixedPlane:
+// each the sum of its taps' products in the weights' order (the product
+// of tap 0, then a fused multiply-add for each other tap), added to the
+// bias, with the ReLU if reLU, as outputs computes them.
+func (k *convWriter) planeOutputs(reLU bool, vectors []convVector) {
+	f := k.f
+	for t := range 9 {
+		f.Set(k.tapWeight, f.V128Load32Splat(f.Get(k.weights), uint32(4*t)))
+		for i, v := range vectors {
+			if t == 0 {
+				f.Set(k.planeSums[i], f.F32x4Mul(f.Get(k.tapWeight), v.tap(0)))
+				continue
+			}
+			f.Set(k.planeSums[i], f.F32x4RelaxedMadd(f.Get(k.tapWeight), v.tap(t), f.Get(k.planeSums[i])))
+		}
+	}
+	for i, v := range vectors {
+		acc := k.planeSums[i]
+		f.Set(acc, f.F32x4Add(f.Get(k.biasV), f.Get(acc)))
+		if reLU {
+			f.Set(acc, relu(f, f.Get(acc)))
+		}
+		f.V128Store(f.Get(v.d), v.at, f.Get(acc))
+	}
 }
 
 // pointers are the locals that walk along a row, 4 outputs per vector.

@@ -324,10 +324,7 @@ func (k *convWriter) rows(first, last, reLU bool) {
 func (k *convWriter) fixedRows(first, last, reLU bool) {
 	f := k.f
 	size := k.size
-	rowFloats := size + 2 // stride 1: a padded row
-	if k.stride == 2 {
-		rowFloats = 2*size + 1 // the padding column, size odd columns, size even ones
-	}
+	rowFloats := k.fixedRowFloats()
 	f.Loop(func(nextRow wasmenc.Label) {
 		var row []convVector
 		for x := 0; x < size; x += 4 {
@@ -335,22 +332,7 @@ func (k *convWriter) fixedRows(first, last, reLU bool) {
 			if x+4 > size { // the last, overlapping vector
 				x0, tail = size-4, size-x
 			}
-			tap := func(t int) wasmenc.Expr {
-				ky, kx := t/3, t%3
-				at := ky * rowFloats
-				switch {
-				case k.stride == 1:
-					at += x0 + kx
-				case kx == 0:
-					at += x0 // column 2x-1: the odd column before
-				case kx == 1:
-					at += size + 1 + x0 // column 2x
-				default:
-					at += x0 + 1 // column 2x+1
-				}
-				return f.V128Load(f.Get(k.inRow), uint32(4*at))
-			}
-			row = append(row, convVector{tap: tap, d: k.outRow, at: uint32(4 * x0), tail: tail})
+			row = append(row, convVector{tap: k.fixedTap(0, x0), d: k.outRow, at: uint32(4 * x0), tail: tail})
 		}
 		for len(row) > 0 {
 			n := min(convInterleave, len(row))
@@ -401,10 +383,7 @@ func (k *convWriter) planeFits() bool {
 func (k *convWriter) fixedPlane(reLU bool) {
 	f := k.f
 	size := k.size
-	rowFloats := size + 2 // stride 1: a padded row
-	if k.stride == 2 {
-		rowFloats = 2*size + 1 // the padding column, size odd columns, size even ones
-	}
+	rowFloats := k.fixedRowFloats()
 	perRow := (size + 3) / 4
 	rows := size // a divisor of size, with at least planeInterleave vectors if it can
 	for r := 1; r <= size; r++ {
@@ -417,23 +396,7 @@ func (k *convWriter) fixedPlane(reLU bool) {
 	for ry := range rows {
 		for x := 0; x < size; x += 4 {
 			x0 := min(x, size-4)
-			rowAt := ry * k.stride * rowFloats
-			tap := func(t int) wasmenc.Expr {
-				ky, kx := t/3, t%3
-				at := rowAt + ky*rowFloats
-				switch {
-				case k.stride == 1:
-					at += x0 + kx
-				case kx == 0:
-					at += x0 // column 2x-1: the odd column before
-				case kx == 1:
-					at += size + 1 + x0 // column 2x
-				default:
-					at += x0 + 1 // column 2x+1
-				}
-				return f.V128Load(f.Get(k.inRow), uint32(4*at))
-			}
-			vectors = append(vectors, convVector{tap: tap, d: k.outRow, at: uint32(4 * (ry*size + x0))})
+			vectors = append(vectors, convVector{tap: k.fixedTap(ry, x0), d: k.outRow, at: uint32(4 * (ry*size + x0))})
 		}
 	}
 	f.Loop(func(nextRows wasmenc.Label) {
@@ -473,6 +436,46 @@ func (k *convWriter) planeOutputs(reLU bool, vectors []convVector) {
 		}
 		f.V128Store(f.Get(v.d), v.at, f.Get(acc))
 	}
+}
+
+// fixedRowFloats is the floats of a padded input row of a fixed-size
+// variant.
+func (k *convWriter) fixedRowFloats() int {
+	if k.stride == 2 {
+		return 2*k.size + 1 // the padding column, size odd columns, size even ones
+	}
+	return k.size + 2 // a padded row
+}
+
+// fixedTap returns the taps, in the weights' order, of a fixed-size
+// variant's vector of outputs at column x0 of output row ry after the
+// row inRow points at: each a constant offset from inRow.
+func (k *convWriter) fixedTap(ry, x0 int) func(t int) wasmenc.Expr {
+	f, size, rowFloats := k.f, k.size, k.fixedRowFloats()
+	return func(t int) wasmenc.Expr {
+		at := ry*k.stride*rowFloats + tapOffset(k.stride, size, rowFloats, t, x0)
+		return f.V128Load(f.Get(k.inRow), uint32(4*at))
+	}
+}
+
+// tapOffset is the float that tap t (in the weights' order) of output
+// column x reads, counted from the start of the padded input rows of the
+// output row, for a conv of stride whose outputs are size wide and whose
+// padded rows rowFloats long (see writePad1 and writePad2).
+func tapOffset(stride, size, rowFloats, t, x int) int {
+	ky, kx := t/3, t%3
+	at := ky * rowFloats
+	switch {
+	case stride == 1:
+		at += x + kx
+	case kx == 0:
+		at += x // column 2x-1: the odd column before
+	case kx == 1:
+		at += size + 1 + x // column 2x
+	default:
+		at += x + 1 // column 2x+1
+	}
+	return at
 }
 
 // pointers are the locals that walk along a row, 4 outputs per vector.

@@ -81,19 +81,7 @@ func writeGroupedVariant(f *wasmenc.Func, param func(string) wasmenc.Local, stri
 			for x0 := 0; x0 < size; x0 += convInterleave {
 				n := min(convInterleave, size-x0)
 				tap := func(x, t int) wasmenc.Expr {
-					ky, kx := t/3, t%3
-					at := ky * rowFloats
-					switch {
-					case stride == 1:
-						at += x + kx
-					case kx == 0:
-						at += x // column 2x-1: the odd column before
-					case kx == 1:
-						at += size + 1 + x // column 2x
-					default:
-						at += x + 1 // column 2x+1
-					}
-					return f.V128Load32Splat(f.Get(inRow), uint32(4*at))
+					return f.V128Load32Splat(f.Get(inRow), uint32(4*tapOffset(stride, size, rowFloats, t, x)))
 				}
 				for p := range n {
 					f.Set(chains[p], f.F32x4Mul(f.Get(w[0]), tap(x0+p, 0)))

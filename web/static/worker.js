@@ -46,7 +46,7 @@ function handle(msg) {
     case 'load': {
       if (!engine) throw new Error('the engine has not started');
       const info = engine.load(msg.name, new Uint8Array(msg.bytes), msg.sha256 ?? '');
-      if (info.error) return info;
+      if (!info || info.error) return info; // undefined: the engine stopped (see onmessage)
       engine.collect(); // the load's garbage, before the warm-up's passes
       info.warmupMs = warmUp(msg.name);
       return info;
@@ -83,8 +83,8 @@ function warmUp(name) {
   let firstDone = Infinity; // when the first pass ended
   while (times.length < 8 && !settled() && performance.now() - firstDone < 40) {
     const pass = engine.prime(name);
-    if (pass.error) {
-      console.warn(`the engine could not warm up: ${pass.error}`);
+    if (!pass || pass.error) {
+      console.warn(`the engine could not warm up: ${pass?.error ?? 'it stopped'}`);
       break;
     }
     times.push(pass.ms);

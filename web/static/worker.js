@@ -71,7 +71,7 @@ function handle(msg) {
 //
 // Why: Chromium runs a function on baseline code until it has run for a
 // while, and optimizes it in the background meanwhile (see wasm/prime.go).
-// A model's first classification ran 4-5 times slower than the next ones
+// A model's first classification ran 4-9 times slower than the next ones
 // (about 100-190 ms against 20-30 for Megvii g3 0.5x on a 2-core machine),
 // and settled near 13 ms after four or five; so the load answers once the
 // passes have settled, and a picture dropped the moment the page is ready

@@ -28,7 +28,7 @@ window.firstPrediction = {};
 const picture = Uint8Array.fromBase64(%q), delay = %d;
 // A browser hands the page a drop it made itself, so this script makes
 // its file once, and one drop event ahead: the first drop's time is then
-// the page's, not this script's first run (10-15 ms of it in Chromium).
+// the page's, not this script's first run (10-20 ms of it in Chromium).
 const file = new File([picture], 'chelsea.png', { type: 'image/png' });
 const dropEvent = () => {
 	const dt = new DataTransfer();

@@ -65,9 +65,10 @@ function handle(msg) {
 }
 
 // warmUp classifies a blank picture with model name (wasm/prime.go) until
-// the passes settle: until the last two are within 15% of the fastest,
-// in at least 3 and at most 8 passes, and for at most 40 ms after the
-// first (which compiles the code). It answers each pass's ms.
+// the passes settle (of three or more, the last two within 15% of the
+// fastest), in at most 8 passes, starting none more than 40 ms after the
+// first ended (the first compiles the code): 2 to 8 passes. It answers
+// each pass's ms.
 //
 // Why: Chromium runs a function on baseline code until it has run for a
 // while, and optimizes it in the background meanwhile (see wasm/prime.go).

@@ -118,7 +118,7 @@ func (c *Cropper) CenterInto(dst *image.RGBA, img image.Image, resize int) {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+dy):]
 		for i := 0; i < len(sum); i += 4 {
 			r, g, b, a := sum[i], sum[i+1], sum[i+2], sum[i+3]
-			r, g, b = min(r, a), min(g, a), min(b, a)
+			r, g, b = below(r, a), below(g, a), below(b, a)
 			out[i+0] = uint8(to16(r*t.norm) >> 8)
 			out[i+1] = uint8(to16(g*t.norm) >> 8)
 			out[i+2] = uint8(to16(b*t.norm) >> 8)
@@ -225,6 +225,17 @@ func (ax axis) resizeRow(row, line []float64, x0 int) {
 		n := t.norm / 0xffff
 		row[4*dx+0], row[4*dx+1], row[4*dx+2], row[4*dx+3] = r*n, g*n, b*n, a*n
 	}
+}
+
+// below is min(x, limit) for the sums here, which are never NaN. Go's
+// WebAssembly calls a runtime function for a float's min, to honour NaN
+// and signed zeros; a comparison is a few instructions, and the crop of a
+// picture takes three per pixel.
+func below(x, limit float64) float64 {
+	if x > limit {
+		return limit
+	}
+	return x
 }
 
 // to16 is draw's conversion of [0, 1] to [0, 0xffff]: rounded, clamped.

@@ -22,11 +22,11 @@ func Render(dst []byte, cam []float32, side, size int) {
 	at := func(x, y int) float32 { return (cam[y*side+x] - lo) / span }
 	scale := float32(side) / float32(size)
 	for y := range size {
-		fy := max(0, (float32(y)+0.5)*scale-0.5)
+		fy := nonNegative((float32(y)+0.5)*scale - 0.5)
 		y0 := min(int(fy), side-1)
 		y1, wy := min(y0+1, side-1), fy-float32(y0)
 		for x := range size {
-			fx := max(0, (float32(x)+0.5)*scale-0.5)
+			fx := nonNegative((float32(x)+0.5)*scale - 0.5)
 			x0 := min(int(fx), side-1)
 			x1, wx := min(x0+1, side-1), fx-float32(x0)
 			v := (at(x0, y0)*(1-wx)+at(x1, y0)*wx)*(1-wy) + (at(x0, y1)*(1-wx)+at(x1, y1)*wx)*wy
@@ -39,8 +39,28 @@ func Render(dst []byte, cam []float32, side, size int) {
 
 // colour maps 0..1 to a blue, cyan, green, yellow, red scale.
 func colour(v float32) (r, g, b byte) {
-	clamp := func(x float32) byte { return byte(255 * max(0, min(1, x))) }
-	return clamp(4*v - 2), clamp(2 - abs(4*v-2)), clamp(2 - 4*v)
+	return unit(4*v - 2), unit(2 - abs(4*v-2)), unit(2 - 4*v)
+}
+
+// unit maps 0..1 to 0..255, clamping. It and nonNegative compare rather
+// than call min and max: Go's WebAssembly calls a runtime function for a
+// float's min or max (for NaN and signed zeros), and the map takes seven
+// a pixel.
+func unit(x float32) byte {
+	switch {
+	case x <= 0:
+		return 0
+	case x >= 1:
+		return 255
+	}
+	return byte(255 * x)
+}
+
+func nonNegative(x float32) float32 {
+	if x < 0 {
+		return 0
+	}
+	return x
 }
 
 func abs(x float32) float32 {

@@ -21,3 +21,18 @@ func TestRender(t *testing.T) {
 		t.Errorf("flat map alpha %d, want 40", dst[3])
 	}
 }
+
+// BenchmarkRender renders a 7x7 map over a 224x224 crop, as the page does
+// with each classification while the heat map is shown (and each worker
+// in its warm-up passes).
+func BenchmarkRender(b *testing.B) {
+	const side, size = 7, 224
+	cam := make([]float32, side*side)
+	for i := range cam {
+		cam[i] = float32(i%5) - 1.5
+	}
+	dst := make([]byte, 4*size*size)
+	for b.Loop() {
+		Render(dst, cam, side, size)
+	}
+}

@@ -29,11 +29,21 @@ export async function fetchBytes(url, total, onProgress) {
 }
 
 // compileEngine downloads and compiles the engine's wasm while it streams.
-// The stream is given its Content-Type here, so that a server that sends
-// another one for .wasm (plain static servers often do) is no obstacle.
+// A response served as application/wasm goes to the compiler as it is,
+// and reports no progress: the browser then reads it with no JavaScript
+// in between, where counting its bytes in a stream of our own kept the
+// page's thread busy while the engine arrived, and the page's other tasks
+// waited (on a 2-core machine the model list's answer, and with it the
+// weights' download, came 100-250 ms late, and the first label about 30
+// ms later than now). A response of another type (plain static servers
+// often send one for .wasm) is given the right one here, in a stream that
+// counts its bytes for onProgress(loaded, total).
 export async function compileEngine(url, total, onProgress) {
   const resp = await fetch(url);
   if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url}`);
+  if (resp.headers.get('Content-Type')?.split(';')[0].trim().toLowerCase() === 'application/wasm') {
+    return WebAssembly.compileStreaming(resp);
+  }
   let loaded = 0;
   const counted = resp.body.pipeThrough(new TransformStream({
     transform(chunk, ctl) { loaded += chunk.length; onProgress?.(loaded, total); ctl.enqueue(chunk); },
@@ -360,7 +370,7 @@ export async function startRuntime({ base, engineURL, kernels, workerURL, script
   const total = { engine: 0, weights: 0 };
   const report = (part) => (loaded) => {
     got[part] = loaded;
-    if (total.engine) onProgress?.(got.engine + got.weights, total.engine + total.weights);
+    if (total.engine) onProgress?.(Math.min(got.engine, total.engine) + got.weights, total.engine + total.weights);
   };
 
   // The engine and its kernels compile while the model list comes; the
@@ -378,7 +388,9 @@ export async function startRuntime({ base, engineURL, kernels, workerURL, script
   const decodersWarm = warmDecoders(canvas).catch(() => {}); // a failure costs only time
   const pool = new Pool(workerURL, workers, scripts);
   const compiling = Promise.all([
-    compileEngine(engineURL, 0, report('engine')),
+    // Compiled, the engine is here in full, whether or not its download
+    // reported progress (see compileEngine).
+    compileEngine(engineURL, 0, report('engine')).then((module) => { report('engine')(Infinity); return module; }),
     kernels ? compileKernels(kernels) : null,
   ]);
   let engineStarted; // the first worker's start, once the engine is compiled

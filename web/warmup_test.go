@@ -17,7 +17,7 @@ const loadInNewPool = `(async () => {
 	const model = list.models.find((m) => m.default);
 	const pool = new Pool('/worker.js', 1, [at('/gen/wasm_exec.js'), at('/simd128.js')]);
 	const [module, kernels] = await Promise.all([
-		compileEngine(at(list.engine.url), 0),
+		compileEngine(at(list.engine.url)),
 		compileKernels({ plain: '/gen/simd128.wasm', fused: '/gen/simd128-fused.wasm' }),
 	]);
 	pool.init(module, kernels);

@@ -37,8 +37,8 @@ export async function fetchBytes(url, total, onProgress) {
 // weights' download, came 100-250 ms late, and the first label about 30
 // ms later than now). A response of another type (plain static servers
 // often send one for .wasm) is given the right one here, in a stream that
-// counts its bytes for onProgress(loaded, total).
-export async function compileEngine(url, total, onProgress) {
+// counts its bytes for onProgress(loaded).
+export async function compileEngine(url, onProgress) {
   const resp = await fetch(url);
   if (!resp.ok) throw new Error(`HTTP ${resp.status} for ${url}`);
   if (resp.headers.get('Content-Type')?.split(';')[0].trim().toLowerCase() === 'application/wasm') {
@@ -46,7 +46,7 @@ export async function compileEngine(url, total, onProgress) {
   }
   let loaded = 0;
   const counted = resp.body.pipeThrough(new TransformStream({
-    transform(chunk, ctl) { loaded += chunk.length; onProgress?.(loaded, total); ctl.enqueue(chunk); },
+    transform(chunk, ctl) { loaded += chunk.length; onProgress?.(loaded); ctl.enqueue(chunk); },
   }));
   return WebAssembly.compileStreaming(new Response(counted, { headers: { 'Content-Type': 'application/wasm' } }));
 }
@@ -390,7 +390,7 @@ export async function startRuntime({ base, engineURL, kernels, workerURL, script
   const compiling = Promise.all([
     // Compiled, the engine is here in full, whether or not its download
     // reported progress (see compileEngine).
-    compileEngine(engineURL, 0, report('engine')).then((module) => { report('engine')(Infinity); return module; }),
+    compileEngine(engineURL, report('engine')).then((module) => { report('engine')(Infinity); return module; }),
     kernels ? compileKernels(kernels) : null,
   ]);
   let engineStarted; // the first worker's start, once the engine is compiled

@@ -59,14 +59,14 @@ func (ks *simdKernels) splitPhases(dst, src []float32, channels, inSize int) {
 	}
 }
 
-// conv3x3 returns c's kernel: the depthwise one, on AVX-512 the stem's
-// for a dense conv of stride 2, or the block one.
+// conv3x3 returns c's kernel: the depthwise one, the stem's for a dense
+// conv of stride 2, or the block one.
 func (ks *simdKernels) conv3x3(c *conv3x3) conv3x3Kernel {
 	switch {
 	case c.groups == c.in && c.in == c.out:
 		return newDepthwiseWith(ks, c)
-	case ks.isa == isaAVX512 && c.groups == 1 && c.stride == 2:
-		return newStemAVX512(c)
+	case c.groups == 1 && c.stride == 2:
+		return newStemTiled(ks, c)
 	}
 	return newConv3x3With(ks, c)
 }

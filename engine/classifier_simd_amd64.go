@@ -14,10 +14,17 @@ const classifierTile = 4 * vectorLanes
 // weights transposed in New, input by input: each input is broadcast and
 // multiplied into four vectors of weights, so no vector is ever summed
 // across its lanes. Rows are padded to a whole number of tiles with zeros.
+//
+// Each tile's weights are one run of memory, input after input, so that
+// a tile streams through them. Transposed whole, [in][outputs], a tile
+// read 256 bytes every 4 KB: a page each, which the hardware prefetchers
+// do not cross, so in a forward pass, whose other layers had pushed the
+// 3.8 MB of weights out of the caches, the classifier of Megvii g3 1.0x
+// took about 1.5 ms on an AVX2 Zen 3 where it takes 0.2 ms from cache.
 type classifierSIMD struct {
 	isa    isa
 	stride int       // outputs rounded up to a whole tile
-	weight []float32 // [in][stride]
+	weight []float32 // [stride/classifierTile][in][classifierTile]
 	bias   []float32 // [stride]
 }
 
@@ -28,10 +35,16 @@ func newClassifierWith(ks *simdKernels, c *classifier) *classifierSIMD {
 	copy(k.bias, c.bias)
 	for o := range c.out {
 		for i, w := range c.weight[o*c.in : (o+1)*c.in] {
-			k.weight[i*k.stride+o] = w
+			k.weight[k.column(o, c.in)+i*classifierTile] = w
 		}
 	}
 	return k
+}
+
+// column is where output o's weight for the first of in inputs is; its
+// weight for input i is classifierTile*i floats further.
+func (k *classifierSIMD) column(o, in int) int {
+	return (o-o%classifierTile)*in + o%classifierTile
 }
 
 func (k *classifierSIMD) run(c *classifier, dst, src []float32) {
@@ -55,7 +68,7 @@ func (k *classifierSIMD) tileAVX512(dst, src []float32, o, out int) {
 	a1 := archsimd.LoadFloat32x16((*[n]float32)(b[n : 2*n]))
 	a2 := archsimd.LoadFloat32x16((*[n]float32)(b[2*n : 3*n]))
 	a3 := archsimd.LoadFloat32x16((*[n]float32)(b[3*n : 4*n]))
-	at := o
+	at := k.column(o, len(src))
 	for _, x := range src {
 		w := k.weight[at : at+4*n]
 		f := archsimd.BroadcastFloat32x16(x)
@@ -63,7 +76,7 @@ func (k *classifierSIMD) tileAVX512(dst, src []float32, o, out int) {
 		a1 = f.MulAdd(archsimd.LoadFloat32x16((*[n]float32)(w[n:2*n])), a1)
 		a2 = f.MulAdd(archsimd.LoadFloat32x16((*[n]float32)(w[2*n:3*n])), a2)
 		a3 = f.MulAdd(archsimd.LoadFloat32x16((*[n]float32)(w[3*n:4*n])), a3)
-		at += k.stride
+		at += classifierTile
 	}
 	d := dst[o : o+4*n]
 	v := o / n
@@ -81,7 +94,7 @@ func (k *classifierSIMD) tileAVX2(dst, src []float32, o, out int) {
 	a1 := archsimd.LoadFloat32x8((*[n]float32)(b[n : 2*n]))
 	a2 := archsimd.LoadFloat32x8((*[n]float32)(b[2*n : 3*n]))
 	a3 := archsimd.LoadFloat32x8((*[n]float32)(b[3*n : 4*n]))
-	at := o
+	at := k.column(o, len(src))
 	for _, x := range src {
 		w := k.weight[at : at+4*n]
 		f := archsimd.BroadcastFloat32x8(x)
@@ -89,7 +102,7 @@ func (k *classifierSIMD) tileAVX2(dst, src []float32, o, out int) {
 		a1 = f.MulAdd(archsimd.LoadFloat32x8((*[n]float32)(w[n:2*n])), a1)
 		a2 = f.MulAdd(archsimd.LoadFloat32x8((*[n]float32)(w[2*n:3*n])), a2)
 		a3 = f.MulAdd(archsimd.LoadFloat32x8((*[n]float32)(w[3*n:4*n])), a3)
-		at += k.stride
+		at += classifierTile
 	}
 	d := dst[o : o+4*n]
 	lo, hi := tailMask(out, o/vectorLanes), tailMask(out, o/vectorLanes+1)

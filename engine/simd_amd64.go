@@ -76,6 +76,8 @@ func (ks *simdKernels) pool() poolKernel {
 	switch ks.isa {
 	case isaAVX512:
 		return pool3x3s2AVX512{}
+	case isaAVX2:
+		return pool3x3s2AVX2{}
 	}
 	return nil
 }

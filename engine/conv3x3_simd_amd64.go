@@ -36,7 +36,8 @@ func (k *conv3x3SIMD) run(c *conv3x3, dst []float32, src paddedMaps, s *convScra
 	}
 }
 
-// depthwiseSIMD runs a depthwise 3x3 conv one channel at a time.
+// depthwiseSIMD runs a depthwise 3x3 conv one channel at a time, with the
+// AVX-512 kernel (the AVX2 one is depthwiseAVX2).
 type depthwiseSIMD struct {
 	kernels *simdKernels
 	plan    tapPlan
@@ -55,9 +56,8 @@ func (k *depthwiseSIMD) run(c *conv3x3, dst []float32, src paddedMaps, s *convSc
 	}
 }
 
-// depthwiseTileVectors is the depthwise kernels' tile: four AVX-512
-// vectors (eight AVX2 ones), independent chains of nine FMAs that hide the
-// FMA latency.
+// depthwiseTileVectors is the AVX-512 depthwise kernel's tile: four
+// vectors, independent chains of nine FMAs that hide the FMA latency.
 const depthwiseTileVectors = 4
 
 // readable returns the memory a conv's taps read and where its first

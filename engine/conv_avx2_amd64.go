@@ -95,43 +95,17 @@ func (o *blockOut) storeAVX2(r, v, hw int, a0, a1 archsimd.Float32x8) {
 	storeYMM(a1, dst[at+n:at+2*n], m1, bits == 0xffff)
 }
 
-// depthwiseMapAVX2 is depthwiseMapAVX512 with a tile of 32 pixels, four
-// 8-lane chains of nine FMAs.
-func depthwiseMapAVX2(dst []float32, w *[9]float32, bias float32, reLU bool, src []float32, at int, plan *tapPlan) {
-	const n = 8
-	var zero archsimd.Float32x8
-	for v := 0; v < ceilDiv(plan.hw, vectorLanes); v += 2 {
-		a0 := archsimd.BroadcastFloat32x8(bias)
-		a1, a2, a3 := a0, a0, a0
-		for t := range plan.taps {
-			tp := &plan.taps[t]
-			m0, m1 := ymmMasks(tp.masks[v])
-			m2, m3 := ymmMasks(tp.masks[v+1])
-			i := at + tp.offset + v*vectorLanes
-			x := src[i : i+4*n]
-			c := archsimd.BroadcastFloat32x8(w[t])
-			a0 = c.MulAdd(archsimd.LoadMaskedFloat32x8((*[n]float32)(x[0:n]), m0), a0)
-			a1 = c.MulAdd(archsimd.LoadMaskedFloat32x8((*[n]float32)(x[n:2*n]), m1), a1)
-			a2 = c.MulAdd(archsimd.LoadMaskedFloat32x8((*[n]float32)(x[2*n:3*n]), m2), a2)
-			a3 = c.MulAdd(archsimd.LoadMaskedFloat32x8((*[n]float32)(x[3*n:4*n]), m3), a3)
-		}
-		if reLU {
-			a0, a1, a2, a3 = a0.Max(zero), a1.Max(zero), a2.Max(zero), a3.Max(zero)
-		}
-		out := dst[v*vectorLanes : v*vectorLanes+4*n]
-		bits0, bits1 := tailMask(plan.hw, v), tailMask(plan.hw, v+1)
-		m0, m1 := ymmMasks(bits0)
-		m2, m3 := ymmMasks(bits1)
-		storeYMM(a0, out[0:n], m0, bits0 == 0xffff)
-		storeYMM(a1, out[n:2*n], m1, bits0 == 0xffff)
-		storeYMM(a2, out[2*n:3*n], m2, bits1 == 0xffff)
-		storeYMM(a3, out[3*n:4*n], m3, bits1 == 0xffff)
-	}
-}
-
 // splitPhasesAVX2 is splitPhasesAVX512 16 columns at a time: each 8-lane
 // half is permuted to its four even then four odd columns, and the
 // halves' even and odd 128-bit parts are paired up.
+//
+// A row's last vector may run past the row's end. It is loaded whole (its
+// slice reaches into the next row, or the room after the maps), and the
+// lanes past the end are stored past the phase row's end, over the later
+// rows of the phase's planes (the same channel's next rows, the next
+// channels'), which are written after it. Only where that would run past
+// the last channel's plane, over a phase already written, is the vector
+// stored masked: masked stores are slow on AMD's cores.
 func splitPhasesAVX2(dst, src []float32, channels, inSize int) {
 	const n = 8
 	os := inSize / 2
@@ -152,16 +126,20 @@ func splitPhasesAVX2(dst, src []float32, channels, inSize int) {
 			row := in[y*inSize:]
 			evenAt := (2*(y&1)*channels+c)*hw + (y/2)*os
 			oddAt := evenAt + channels*hw
+			evenEnd := (2*(y&1) + 1) * channels * hw // where the even phase's planes end
 			for x := 0; x < os; x += n {
 				col := 2 * x
-				m0 := archsimd.BroadcastInt32x8(int32(inSize - col)).Greater(lanes)
-				m1 := archsimd.BroadcastInt32x8(int32(inSize - col - n)).Greater(lanes)
-				v0 := archsimd.LoadMaskedFloat32x8((*[n]float32)(row[col:col+n]), m0).Permute(evensFirst)
-				v1 := archsimd.LoadMaskedFloat32x8((*[n]float32)(row[col+n:col+2*n]), m1).Permute(evensFirst)
+				v0 := archsimd.LoadFloat32x8((*[n]float32)(row[col : col+n])).Permute(evensFirst)
+				v1 := archsimd.LoadFloat32x8((*[n]float32)(row[col+n : col+2*n])).Permute(evensFirst)
+				even, odd := v0.Select128FromPair(0, 2, v1), v0.Select128FromPair(1, 3, v1)
+				if evenAt+x+n <= evenEnd {
+					even.Store((*[n]float32)(dst[evenAt+x : evenAt+x+n]))
+					odd.Store((*[n]float32)(dst[oddAt+x : oddAt+x+n]))
+					continue
+				}
 				store := archsimd.BroadcastInt32x8(int32(os - x)).Greater(lanes)
-				full := os-x >= n
-				storeYMM(v0.Select128FromPair(0, 2, v1), dst[evenAt+x:evenAt+x+n], store, full)
-				storeYMM(v0.Select128FromPair(1, 3, v1), dst[oddAt+x:oddAt+x+n], store, full)
+				even.StoreMasked((*[n]float32)(dst[evenAt+x:evenAt+x+n]), store)
+				odd.StoreMasked((*[n]float32)(dst[oddAt+x:oddAt+x+n]), store)
 			}
 		}
 	}

@@ -112,6 +112,8 @@ var conv3x3Cases = []conv3x3Case{
 	{in: 5, out: 5, groups: 5, stride: 2, inSize: 6, ep: relu},
 	{in: 5, out: 5, groups: 5, stride: 2, inSize: 10, ep: relu},
 	{in: 3, out: 3, groups: 3, stride: 1, inSize: 2},
+	{in: 3, out: 3, groups: 3, stride: 1, inSize: 3, ep: relu}, // 9 pixels: two vectors, overlapping, no run clear of the edges
+	{in: 4, out: 4, groups: 4, stride: 2, inSize: 2},           // 1x1 output: one pixel, stored masked
 }
 
 func (c conv3x3Case) String() string {

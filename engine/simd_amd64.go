@@ -4,11 +4,11 @@ package engine
 
 import "simd/archsimd"
 
-// simdKernels are one instruction set's vector kernels. The layers' SIMD
-// runners (pointwiseSIMD, conv3x3SIMD, depthwiseSIMD) loop over groups,
-// blocks and channels and call them through the methods below, which
-// call each kernel directly: through a function value, the compiler could
-// not see that the block a runner passes stays on its stack.
+// simdKernels are one instruction set's vector kernels. The block and
+// channel runners (conv3x3SIMD, depthwiseSIMD) loop over groups, blocks
+// and channels and call them through the methods below, which call each
+// kernel directly: through a function value, the compiler could not see
+// that the block a runner passes stays on its stack.
 type simdKernels struct {
 	name     string
 	isa      isa
@@ -39,13 +39,15 @@ func (ks *simdKernels) convBlock(out *blockOut, w []float32, bias *[blockRows]fl
 	}
 }
 
-// depthwiseMap computes one channel of a depthwise conv.
+// depthwiseMap computes one channel of a depthwise conv. Only the AVX-512
+// kernels run depthwise convs a channel at a time; the AVX2 ones run a
+// whole layer (see depthwiseAVX2).
 func (ks *simdKernels) depthwiseMap(dst []float32, w *[9]float32, bias float32, reLU bool, src []float32, at int, plan *tapPlan) {
 	switch ks.isa {
 	case isaAVX512:
 		depthwiseMapAVX512(dst, w, bias, reLU, src, at, plan)
-	case isaAVX2:
-		depthwiseMapAVX2(dst, w, bias, reLU, src, at, plan)
+	default:
+		panic("depthwiseMap: no " + ks.name + " kernel")
 	}
 }
 
@@ -63,6 +65,8 @@ func (ks *simdKernels) splitPhases(dst, src []float32, channels, inSize int) {
 // conv of stride 2, or the block one.
 func (ks *simdKernels) conv3x3(c *conv3x3) conv3x3Kernel {
 	switch {
+	case c.groups == c.in && c.in == c.out && ks.isa == isaAVX2:
+		return newDepthwiseAVX2(ks, c)
 	case c.groups == c.in && c.in == c.out:
 		return newDepthwiseWith(ks, c)
 	case c.groups == 1 && c.stride == 2:

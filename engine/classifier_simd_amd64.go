@@ -6,8 +6,8 @@ import "simd/archsimd"
 
 // classifierTile is how many logits the SIMD classifiers accumulate at
 // once, and the multiple the transposed rows are padded to: four AVX-512
-// vectors, four independent chains of FMAs (the AVX2 kernel does a tile
-// as two halves of four 8-lane vectors).
+// vectors, four independent chains of FMAs. The AVX2 kernel does a tile
+// as two halves of four 8-lane vectors, each laid out on its own.
 const classifierTile = 4 * vectorLanes
 
 // classifierSIMD computes a tile of logits at a time from the classifier's
@@ -15,8 +15,8 @@ const classifierTile = 4 * vectorLanes
 // multiplied into four vectors of weights, so no vector is ever summed
 // across its lanes. Rows are padded to a whole number of tiles with zeros.
 //
-// Each tile's weights are one run of memory, input after input, so that
-// a tile streams through them. Transposed whole, [in][outputs], a tile
+// Each tile's weights (each half tile's, on AVX2) are one run of memory,
+// input after input, so that a tile streams through them. Transposed whole, [in][outputs], a tile
 // read 256 bytes every 4 KB: a page each, which the hardware prefetchers
 // do not cross, so in a forward pass, whose other layers had pushed the
 // 3.8 MB of weights out of the caches, the classifier of Megvii g3 1.0x
@@ -24,27 +24,31 @@ const classifierTile = 4 * vectorLanes
 type classifierSIMD struct {
 	isa    isa
 	stride int       // outputs rounded up to a whole tile
-	weight []float32 // [stride/classifierTile][in][classifierTile]
+	width  int       // outputs a kernel call computes: a tile, or half of one on AVX2
+	weight []float32 // [stride/width][in][width]
 	bias   []float32 // [stride]
 }
 
 func newClassifierWith(ks *simdKernels, c *classifier) *classifierSIMD {
-	k := &classifierSIMD{isa: ks.isa, stride: roundUp(c.out, classifierTile)}
+	k := &classifierSIMD{isa: ks.isa, stride: roundUp(c.out, classifierTile), width: classifierTile}
+	if ks.isa == isaAVX2 {
+		k.width = classifierTile / 2
+	}
 	k.weight = make([]float32, c.in*k.stride)
 	k.bias = make([]float32, k.stride)
 	copy(k.bias, c.bias)
 	for o := range c.out {
 		for i, w := range c.weight[o*c.in : (o+1)*c.in] {
-			k.weight[k.column(o, c.in)+i*classifierTile] = w
+			k.weight[k.column(o, c.in)+i*k.width] = w
 		}
 	}
 	return k
 }
 
 // column is where output o's weight for the first of in inputs is; its
-// weight for input i is classifierTile*i floats further.
+// weight for input i is width*i floats further.
 func (k *classifierSIMD) column(o, in int) int {
-	return (o-o%classifierTile)*in + o%classifierTile
+	return (o-o%k.width)*in + o%k.width
 }
 
 func (k *classifierSIMD) run(c *classifier, dst, src []float32) {
@@ -76,7 +80,7 @@ func (k *classifierSIMD) tileAVX512(dst, src []float32, o, out int) {
 		a1 = f.MulAdd(archsimd.LoadFloat32x16((*[n]float32)(w[n:2*n])), a1)
 		a2 = f.MulAdd(archsimd.LoadFloat32x16((*[n]float32)(w[2*n:3*n])), a2)
 		a3 = f.MulAdd(archsimd.LoadFloat32x16((*[n]float32)(w[3*n:4*n])), a3)
-		at += classifierTile
+		at += k.width
 	}
 	d := dst[o : o+4*n]
 	v := o / n
@@ -102,7 +106,7 @@ func (k *classifierSIMD) tileAVX2(dst, src []float32, o, out int) {
 		a1 = f.MulAdd(archsimd.LoadFloat32x8((*[n]float32)(w[n:2*n])), a1)
 		a2 = f.MulAdd(archsimd.LoadFloat32x8((*[n]float32)(w[2*n:3*n])), a2)
 		a3 = f.MulAdd(archsimd.LoadFloat32x8((*[n]float32)(w[3*n:4*n])), a3)
-		at += classifierTile
+		at += k.width
 	}
 	d := dst[o : o+4*n]
 	lo, hi := tailMask(out, o/vectorLanes), tailMask(out, o/vectorLanes+1)

@@ -51,7 +51,7 @@ func (k *depthwiseSIMD) run(c *conv3x3, dst []float32, src paddedMaps, s *convSc
 	mem, origin := k.kernels.readable(c, src, s)
 	hw := k.plan.hw
 	for ch := range c.out {
-		k.kernels.depthwiseMap(dst[ch*hw:(ch+1)*hw], (*[9]float32)(c.weight[ch*9:]), c.bias[ch], c.ep == relu,
+		depthwiseMapAVX512(dst[ch*hw:(ch+1)*hw], (*[9]float32)(c.weight[ch*9:]), c.bias[ch], c.ep == relu,
 			mem, origin+ch*k.plan.planeStride, &k.plan)
 	}
 }

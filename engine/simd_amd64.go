@@ -4,11 +4,11 @@ package engine
 
 import "simd/archsimd"
 
-// simdKernels are one instruction set's vector kernels. The block and
-// channel runners (conv3x3SIMD, depthwiseSIMD) loop over groups, blocks
-// and channels and call them through the methods below, which call each
-// kernel directly: through a function value, the compiler could not see
-// that the block a runner passes stays on its stack.
+// simdKernels are one instruction set's vector kernels. The block runner
+// (conv3x3SIMD) loops over groups and blocks and calls them through the
+// methods below, which call each kernel directly: through a function
+// value, the compiler could not see that the block it passes stays on its
+// stack.
 type simdKernels struct {
 	name     string
 	isa      isa
@@ -36,18 +36,6 @@ func (ks *simdKernels) convBlock(out *blockOut, w []float32, bias *[blockRows]fl
 		convBlockAVX512(out, w, bias, src, origin, plan)
 	case isaAVX2:
 		convBlockAVX2(out, w, bias, src, origin, plan)
-	}
-}
-
-// depthwiseMap computes one channel of a depthwise conv. Only the AVX-512
-// kernels run depthwise convs a channel at a time; the AVX2 ones run a
-// whole layer (see depthwiseAVX2).
-func (ks *simdKernels) depthwiseMap(dst []float32, w *[9]float32, bias float32, reLU bool, src []float32, at int, plan *tapPlan) {
-	switch ks.isa {
-	case isaAVX512:
-		depthwiseMapAVX512(dst, w, bias, reLU, src, at, plan)
-	default:
-		panic("depthwiseMap: no " + ks.name + " kernel")
 	}
 }
 

@@ -155,16 +155,23 @@ func loadMaskedYMM(x *[ymmLanes]float32, mask archsimd.Int32x8) archsimd.Float32
 	return archsimd.LoadFloat32x8(x).AsInt32x8().And(mask).AsFloat32x8()
 }
 
+// broadcastTapsAVX2 returns a channel's bias and its nine weights, each
+// in every lane. They are results rather than a struct so that the
+// kernels keep them in registers.
+func broadcastTapsAVX2(w *[9]float32, bias *float32) (b, w0, w1, w2, w3, w4, w5, w6, w7, w8 archsimd.Float32x8) {
+	return archsimd.BroadcastFloat32x8(*bias),
+		archsimd.BroadcastFloat32x8(w[0]), archsimd.BroadcastFloat32x8(w[1]), archsimd.BroadcastFloat32x8(w[2]),
+		archsimd.BroadcastFloat32x8(w[3]), archsimd.BroadcastFloat32x8(w[4]), archsimd.BroadcastFloat32x8(w[5]),
+		archsimd.BroadcastFloat32x8(w[6]), archsimd.BroadcastFloat32x8(w[7]), archsimd.BroadcastFloat32x8(w[8])
+}
+
 // depthwiseMiddleAVX2 computes one channel's middle run. Every slice is
 // cut to the run's length, so that the compiler sees the loop's indexes in
 // range and checks none.
 func depthwiseMiddleAVX2(out []float32, w *[9]float32, bias *float32, reLU bool, in []float32, k *depthwiseAVX2) {
 	const n = ymmLanes
 	var zero archsimd.Float32x8
-	b := archsimd.BroadcastFloat32x8(*bias)
-	w0, w1, w2 := archsimd.BroadcastFloat32x8(w[0]), archsimd.BroadcastFloat32x8(w[1]), archsimd.BroadcastFloat32x8(w[2])
-	w3, w4, w5 := archsimd.BroadcastFloat32x8(w[3]), archsimd.BroadcastFloat32x8(w[4]), archsimd.BroadcastFloat32x8(w[5])
-	w6, w7, w8 := archsimd.BroadcastFloat32x8(w[6]), archsimd.BroadcastFloat32x8(w[7]), archsimd.BroadcastFloat32x8(w[8])
+	b, w0, w1, w2, w3, w4, w5, w6, w7, w8 := broadcastTapsAVX2(w, bias)
 	lo, m := k.midStart, k.midEnd-k.midStart
 	o := &k.offsets
 	x0, x1, x2 := in[o[0]+lo:][:m:m], in[o[1]+lo:][:m:m], in[o[2]+lo:][:m:m]
@@ -198,10 +205,7 @@ func depthwiseMiddleAVX2(out []float32, w *[9]float32, bias *float32, reLU bool,
 func depthwiseEdgesAVX2(out []float32, w *[9]float32, bias *float32, reLU bool, in []float32, k *depthwiseAVX2) {
 	const n = ymmLanes
 	var zero archsimd.Float32x8
-	b := archsimd.BroadcastFloat32x8(*bias)
-	w0, w1, w2 := archsimd.BroadcastFloat32x8(w[0]), archsimd.BroadcastFloat32x8(w[1]), archsimd.BroadcastFloat32x8(w[2])
-	w3, w4, w5 := archsimd.BroadcastFloat32x8(w[3]), archsimd.BroadcastFloat32x8(w[4]), archsimd.BroadcastFloat32x8(w[5])
-	w6, w7, w8 := archsimd.BroadcastFloat32x8(w[6]), archsimd.BroadcastFloat32x8(w[7]), archsimd.BroadcastFloat32x8(w[8])
+	b, w0, w1, w2, w3, w4, w5, w6, w7, w8 := broadcastTapsAVX2(w, bias)
 	m := max(len(out), n)
 	o := &k.offsets
 	x0, x1, x2 := in[o[0]:][:m:m], in[o[1]:][:m:m], in[o[2]:][:m:m]
